@@ -1,0 +1,91 @@
+// swift-tools-version: 6.0
+//
+// The toolkit of a distributed, transactional key-value store (see README.md).
+// Library targets keep one concern each; executables only parse arguments and wire libraries together.
+
+import PackageDescription
+
+let package = Package(
+    name: "kvstore",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kvnode", targets: ["kvnode"]),
+        .executable(name: "kvctl", targets: ["kvctl"]),
+        .executable(name: "kvdump", targets: ["kvdump"]),
+        .library(name: "KVClient", targets: ["KVClient"]),
+        .library(name: "KVProtocol", targets: ["KVProtocol"]),
+        .library(name: "KVCommandLine", targets: ["KVCommandLine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // Debian's liblmdb-dev through pkg-config.
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        // LMDB environment, column families, batches, snapshots, iterators.
+        .target(name: "KVEngine", dependencies: ["CLMDB"]),
+        // The line protocol: escaping, requests, responses, framing.
+        .target(
+            name: "KVProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Client side of the line protocol: blocking connections for tools and scripts.
+        .target(name: "KVClient", dependencies: ["KVProtocol"]),
+        // The node's network front end and the standalone (single-region) store with group commit.
+        .target(
+            name: "KVServer",
+            dependencies: [
+                "KVEngine", "KVProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Command-line options shared by the executables.
+        .target(
+            name: "KVCommandLine",
+            dependencies: [
+                "KVClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "kvnode",
+            dependencies: [
+                "KVServer", "KVEngine", "KVCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "kvctl",
+            dependencies: [
+                "KVClient", "KVProtocol", "KVCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "kvdump",
+            dependencies: [
+                "KVEngine", "KVProtocol", "KVCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Helpers shared by test targets: temporary directories, child processes, built binaries.
+        .target(name: "KVTestSupport", dependencies: ["KVClient"]),
+        .testTarget(name: "KVEngineTests", dependencies: ["KVEngine", "KVTestSupport"]),
+        .testTarget(name: "KVProtocolTests", dependencies: ["KVProtocol", "KVTestSupport"]),
+        .testTarget(
+            name: "KVServerTests",
+            dependencies: ["KVServer", "KVClient", "KVEngine", "KVProtocol", "KVTestSupport"]
+        ),
+        .testTarget(
+            name: "KVToolsTests",
+            dependencies: ["KVClient", "KVProtocol", "KVTestSupport", "kvnode", "kvctl", "kvdump"]
+        ),
+    ]
+)

@@ -1,0 +1,46 @@
+/// The stable upper-case word after `ERR` that scripts and clients match on.
+///
+/// The set grows with the protocol, so it is a string-backed struct rather than a closed enum; codes the
+/// client does not know arrive as they are.
+public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The word as it appears on the wire, e.g. `KEY_TOO_LARGE`.
+    public let rawValue: String
+
+    /// Wraps a code word.
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    public var description: String { rawValue }
+}
+
+// MARK: - Codes
+
+extension ErrorCode {
+    /// The verb is not one the server knows.
+    public static let unknownCommand = ErrorCode(rawValue: "UNKNOWN_COMMAND")
+    /// The verb got the wrong number of arguments.
+    public static let wrongArity = ErrorCode(rawValue: "WRONG_ARITY")
+    /// A token holds a byte that must be escaped, or a malformed `%XX` escape.
+    public static let badEscape = ErrorCode(rawValue: "BAD_ESCAPE")
+    /// An argument has the wrong form (a number that is not one, an unknown option).
+    public static let badArgument = ErrorCode(rawValue: "BAD_ARGUMENT")
+    /// The request line is longer than the limit; the line was skipped.
+    public static let lineTooLong = ErrorCode(rawValue: "LINE_TOO_LONG")
+    /// The key is longer than ``ProtocolLimits/maxKeySize``.
+    public static let keyTooLarge = ErrorCode(rawValue: "KEY_TOO_LARGE")
+    /// The value is longer than ``ProtocolLimits/maxValueSize``.
+    public static let valueTooLarge = ErrorCode(rawValue: "VALUE_TOO_LARGE")
+    /// Keys must not be empty.
+    public static let emptyKey = ErrorCode(rawValue: "EMPTY_KEY")
+    /// The storage engine failed; the request had no effect.
+    public static let storage = ErrorCode(rawValue: "STORAGE")
+    /// The server is overloaded; try again later.
+    public static let serverBusy = ErrorCode(rawValue: "SERVER_BUSY")
+    /// The server is shutting down and takes no new requests.
+    public static let shuttingDown = ErrorCode(rawValue: "SHUTTING_DOWN")
+    /// A transaction met a conflicting one (used by the transactional API).
+    public static let conflict = ErrorCode(rawValue: "CONFLICT")
+    /// A transaction was aborted (used by the transactional API).
+    public static let aborted = ErrorCode(rawValue: "ABORTED")
+    /// A bug on the server side.
+    public static let internalError = ErrorCode(rawValue: "INTERNAL")
+}

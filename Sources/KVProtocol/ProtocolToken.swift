@@ -1,0 +1,108 @@
+/// The escaping of one token of the line protocol.
+///
+/// Bytes 0x21–0x7E other than `%` and `"` stand for themselves; every other byte is written `%XX` with two
+/// upper-case hex digits; the empty string is the token `""`. So any byte string fits in one token, and
+/// ASCII keys can be typed by hand.
+///
+/// ```swift
+/// ProtocolToken.encode(Array("a b".utf8))   // "a%20b"
+/// try ProtocolToken.decode(Array("a%20b".utf8)[...])   // [0x61, 0x20, 0x62]
+/// ```
+public enum ProtocolToken {
+    /// The token that stands for the empty string.
+    public static let empty: [UInt8] = [0x22, 0x22]
+
+    /// Whether `byte` may stand for itself in a token.
+    @inline(__always)
+    public static func isPlain(_ byte: UInt8) -> Bool {
+        byte >= 0x21 && byte <= 0x7E && byte != 0x25 && byte != 0x22
+    }
+
+    /// Appends the escaped form of `bytes` to `output`.
+    ///
+    /// - Parameters:
+    ///   - bytes: Any bytes.
+    ///   - output: Where the token goes.
+    public static func append(_ bytes: some Collection<UInt8>, to output: inout [UInt8]) {
+        if bytes.isEmpty {
+            output.append(contentsOf: empty)
+            return
+        }
+        output.reserveCapacity(output.count + bytes.count)
+        for byte in bytes {
+            if isPlain(byte) {
+                output.append(byte)
+            } else {
+                output.append(0x25)
+                output.append(hexDigits[Int(byte >> 4)])
+                output.append(hexDigits[Int(byte & 0x0F)])
+            }
+        }
+    }
+
+    /// The escaped form of `bytes`.
+    public static func encode(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        var output: [UInt8] = []
+        append(bytes, to: &output)
+        return output
+    }
+
+    /// The escaped form of `bytes` as a string (always ASCII).
+    public static func encodeString(_ bytes: some Collection<UInt8>) -> String {
+        String(decoding: encode(bytes), as: UTF8.self)
+    }
+
+    /// The bytes a token stands for.
+    ///
+    /// - Parameter token: One token, without the spaces around it.
+    /// - Returns: The unescaped bytes.
+    /// - Throws: ``ProtocolError`` with ``ErrorCode/badEscape`` for a byte that must be escaped, a `%` not
+    ///   followed by two hex digits, or a `"` anywhere but in the token `""`.
+    public static func decode(_ token: ArraySlice<UInt8>) throws(ProtocolError) -> [UInt8] {
+        if token.count == 2 && token.first == 0x22 && token.last == 0x22 { return [] }
+        var output: [UInt8] = []
+        output.reserveCapacity(token.count)
+        var index = token.startIndex
+        while index < token.endIndex {
+            let byte = token[index]
+            if byte == 0x25 {
+                guard index + 2 < token.endIndex, let high = hexValue(token[index + 1]), let low = hexValue(token[index + 2])
+                else {
+                    throw ProtocolError(.badEscape, "'%' must be followed by two hex digits")
+                }
+                output.append(high << 4 | low)
+                index += 3
+            } else if isPlain(byte) {
+                output.append(byte)
+                index += 1
+            } else if byte == 0x22 {
+                throw ProtocolError(.badEscape, "'\"' may appear only as the empty token \"\"; write it %22")
+            } else {
+                throw ProtocolError(.badEscape, "byte 0x\(String(byte, radix: 16)) must be written %XX")
+            }
+        }
+        return output
+    }
+
+    /// Decodes a token that must be a decimal number.
+    ///
+    /// - Throws: ``ErrorCode/badArgument`` when it is not one.
+    public static func decodeNumber(_ token: ArraySlice<UInt8>, name: String) throws(ProtocolError) -> Int {
+        guard !token.isEmpty, token.count <= 18, token.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw ProtocolError(.badArgument, "\(name) must be a decimal number")
+        }
+        return token.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+    @inline(__always)
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x41 + 10
+        case 0x61...0x66: byte - 0x61 + 10
+        default: nil
+        }
+    }
+}

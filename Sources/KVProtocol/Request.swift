@@ -1,0 +1,224 @@
+/// One request of the line protocol, as the server receives it and the client sends it.
+///
+/// See `kvproto(7)` for the wire form of each. Keys and values are byte strings.
+public enum Request: Sendable, Hashable {
+    /// `PING` → `PONG`.
+    case ping
+    /// `HELLO` → `OK <program> <version> proto=<n> ...`.
+    case hello
+    /// `GET key` → `VALUE v` or `NIL`.
+    case get(key: [UInt8])
+    /// `PUT key value` → `OK`, once durable.
+    case put(key: [UInt8], value: [UInt8])
+    /// `DEL key` → `OK 1` when the key existed, `OK 0` when not, once durable.
+    case delete(key: [UInt8])
+    /// `SCAN start end [LIMIT n] [REVERSE] [KEYSONLY]` → `ROW key [value]`… then `END` or `END MORE`.
+    case scan(ScanRequest)
+    /// `STATS` → `OK name=value ...`.
+    case stats
+    /// `QUIT` → `OK bye`, then the server closes the connection.
+    case quit
+
+    /// Whether the request changes data (and so waits for a durable commit).
+    public var isWrite: Bool {
+        switch self {
+        case .put, .delete: true
+        default: false
+        }
+    }
+}
+
+/// The arguments of a `SCAN`.
+public struct ScanRequest: Sendable, Hashable {
+    /// The first key (inclusive); empty for the first key of all.
+    public var start: [UInt8]
+    /// The key after the last (exclusive); empty for no end.
+    public var end: [UInt8]
+    /// The most rows to return (at most ``ProtocolLimits/maxScanLimit``).
+    public var limit: Int
+    /// Return rows from the end of the range down.
+    public var reverse: Bool
+    /// Return keys without values.
+    public var keysOnly: Bool
+
+    /// Creates a scan.
+    public init(
+        start: [UInt8] = [], end: [UInt8] = [], limit: Int = ProtocolLimits.defaultScanLimit, reverse: Bool = false,
+        keysOnly: Bool = false
+    ) {
+        self.start = start
+        self.end = end
+        self.limit = limit
+        self.reverse = reverse
+        self.keysOnly = keysOnly
+    }
+}
+
+extension ScanRequest {
+    /// A scan of the keys that start with `prefix`: `[prefix, successor)`, where the successor increments the
+    /// last byte that is not 0xFF (and an all-0xFF or empty prefix has no end).
+    ///
+    /// - Parameter prefix: The common prefix.
+    /// - Returns: A scan with default limit and direction.
+    public static func prefix(_ prefix: [UInt8]) -> ScanRequest {
+        var end = prefix
+        while let last = end.last, last == 0xFF { end.removeLast() }
+        if !end.isEmpty { end[end.count - 1] += 1 }
+        return ScanRequest(start: prefix, end: end)
+    }
+}
+
+// MARK: - Parsing
+
+extension Request {
+    /// Parses one request line (without its line feed).
+    ///
+    /// Tokens are separated by one or more spaces; the verb is case-insensitive.
+    ///
+    /// - Parameter line: The line's bytes.
+    /// - Returns: The request.
+    /// - Throws: ``ProtocolError`` with ``ErrorCode/unknownCommand``, ``ErrorCode/wrongArity``,
+    ///   ``ErrorCode/badEscape``, ``ErrorCode/badArgument``, ``ErrorCode/emptyKey``, ``ErrorCode/keyTooLarge`` or
+    ///   ``ErrorCode/valueTooLarge``.
+    public static func parse(_ line: ArraySlice<UInt8>) throws(ProtocolError) -> Request {
+        let tokens = RequestLine.split(line)
+        guard let verbToken = tokens.first else {
+            throw ProtocolError(.unknownCommand, "empty request line")
+        }
+        let verb = String(decoding: verbToken.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self)
+        let arguments = tokens.dropFirst()
+        switch verb {
+        case "PING":
+            try expect(arguments, count: 0, usage: "PING")
+            return .ping
+        case "HELLO":
+            try expect(arguments, count: 0, usage: "HELLO")
+            return .hello
+        case "STATS":
+            try expect(arguments, count: 0, usage: "STATS")
+            return .stats
+        case "QUIT":
+            try expect(arguments, count: 0, usage: "QUIT")
+            return .quit
+        case "GET":
+            try expect(arguments, count: 1, usage: "GET key")
+            return .get(key: try key(arguments[arguments.startIndex]))
+        case "DEL":
+            try expect(arguments, count: 1, usage: "DEL key")
+            return .delete(key: try key(arguments[arguments.startIndex]))
+        case "PUT":
+            try expect(arguments, count: 2, usage: "PUT key value")
+            let value = try ProtocolToken.decode(arguments[arguments.startIndex + 1])
+            guard value.count <= ProtocolLimits.maxValueSize else {
+                throw ProtocolError(
+                    .valueTooLarge, "value of \(value.count) bytes is over the limit of \(ProtocolLimits.maxValueSize)")
+            }
+            return .put(key: try key(arguments[arguments.startIndex]), value: value)
+        case "SCAN":
+            return .scan(try scan(arguments))
+        default:
+            let shown = ProtocolToken.encodeString(verbToken.prefix(32))
+            throw ProtocolError(.unknownCommand, "unknown command '\(shown)'")
+        }
+    }
+
+    private static func expect(_ arguments: ArraySlice<ArraySlice<UInt8>>, count: Int, usage: String) throws(ProtocolError) {
+        guard arguments.count == count else {
+            throw ProtocolError(.wrongArity, "usage: \(usage) (got \(arguments.count) argument\(arguments.count == 1 ? "" : "s"))")
+        }
+    }
+
+    private static func key(_ token: ArraySlice<UInt8>) throws(ProtocolError) -> [UInt8] {
+        let key = try ProtocolToken.decode(token)
+        try checkKey(key)
+        return key
+    }
+
+    /// Checks a key against the protocol's limits.
+    ///
+    /// - Throws: ``ErrorCode/emptyKey`` or ``ErrorCode/keyTooLarge``.
+    public static func checkKey(_ key: [UInt8]) throws(ProtocolError) {
+        if key.isEmpty { throw ProtocolError(.emptyKey, "keys must not be empty") }
+        if key.count > ProtocolLimits.maxKeySize {
+            throw ProtocolError(.keyTooLarge, "key of \(key.count) bytes is over the limit of \(ProtocolLimits.maxKeySize)")
+        }
+    }
+
+    private static func scan(_ arguments: ArraySlice<ArraySlice<UInt8>>) throws(ProtocolError) -> ScanRequest {
+        let usage = "usage: SCAN start end [LIMIT n] [REVERSE] [KEYSONLY] (\"\" for an open end)"
+        guard arguments.count >= 2 else { throw ProtocolError(.wrongArity, usage) }
+        var request = ScanRequest(
+            start: try ProtocolToken.decode(arguments[arguments.startIndex]),
+            end: try ProtocolToken.decode(arguments[arguments.startIndex + 1]))
+        var index = arguments.startIndex + 2
+        while index < arguments.endIndex {
+            let option = String(decoding: arguments[index], as: UTF8.self).uppercased()
+            switch option {
+            case "LIMIT":
+                guard index + 1 < arguments.endIndex else { throw ProtocolError(.wrongArity, usage) }
+                let limit = try ProtocolToken.decodeNumber(arguments[index + 1], name: "LIMIT")
+                guard limit >= 1 && limit <= ProtocolLimits.maxScanLimit else {
+                    throw ProtocolError(.badArgument, "LIMIT must be 1...\(ProtocolLimits.maxScanLimit)")
+                }
+                request.limit = limit
+                index += 2
+            case "REVERSE":
+                request.reverse = true
+                index += 1
+            case "KEYSONLY":
+                request.keysOnly = true
+                index += 1
+            default:
+                throw ProtocolError(.badArgument, "unknown SCAN option '\(ProtocolToken.encodeString(arguments[index].prefix(32)))'; \(usage)")
+            }
+        }
+        return request
+    }
+}
+
+// MARK: - Encoding
+
+extension Request {
+    /// The request as one line, with its line feed.
+    public var encoded: [UInt8] {
+        var line: [UInt8] = []
+        func word(_ text: String) { line.append(contentsOf: text.utf8) }
+        func token(_ bytes: [UInt8]) {
+            line.append(0x20)
+            ProtocolToken.append(bytes, to: &line)
+        }
+        switch self {
+        case .ping: word("PING")
+        case .hello: word("HELLO")
+        case .stats: word("STATS")
+        case .quit: word("QUIT")
+        case .get(let key):
+            word("GET")
+            token(key)
+        case .delete(let key):
+            word("DEL")
+            token(key)
+        case .put(let key, let value):
+            word("PUT")
+            token(key)
+            token(value)
+        case .scan(let scan):
+            word("SCAN")
+            token(scan.start)
+            token(scan.end)
+            word(" LIMIT \(scan.limit)")
+            if scan.reverse { word(" REVERSE") }
+            if scan.keysOnly { word(" KEYSONLY") }
+        }
+        line.append(0x0A)
+        return line
+    }
+}
+
+/// Splitting of a request line into tokens.
+public enum RequestLine {
+    /// The tokens of `line`, separated by runs of spaces.
+    public static func split(_ line: ArraySlice<UInt8>) -> ArraySlice<ArraySlice<UInt8>> {
+        line.split(separator: 0x20, omittingEmptySubsequences: true)[...]
+    }
+}

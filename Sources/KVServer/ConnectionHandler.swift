@@ -1,0 +1,188 @@
+import KVProtocol
+import Logging
+import NIOCore
+
+/// Serves one client connection: parses request lines, runs reads at once and writes through the store's
+/// group commit, and sends answers back in request order.
+///
+/// A read that arrives after a write of the same connection still waiting for its commit joins that write's
+/// submission, so a connection always reads its own writes. Reads of one read burst share one snapshot.
+final class ConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = LineFrame
+    typealias OutboundOut = ByteBuffer
+
+    private enum Slot {
+        case waiting
+        case ready(Response)
+    }
+
+    private let store: StandaloneStore
+    private let logger: Logger
+    private var context: ChannelHandlerContext?
+
+    /// Answers in request order; `slots[0]` has sequence number `firstSequence`.
+    private var slots = CircularBuffer<Slot>()
+    private var firstSequence = 0
+    /// Reads of the current burst, answered from one snapshot at the end of the burst.
+    private var pendingReads: [(sequence: Int, request: Request)] = []
+    /// Requests that must go through the writer, gathered during the current burst.
+    private var pendingWrites: [(sequence: Int, request: Request)] = []
+    /// Submissions handed to the store and not yet answered.
+    private var submissionsInFlight = 0
+    private var closeAfterAnswers = false
+    private var inputClosed = false
+    private var readingPaused = false
+    /// The most recent write of answers; writes complete in order, so this one completes last.
+    private var lastWrite: EventLoopFuture<Void>?
+
+    /// Past this many unanswered requests the handler stops reading from the socket.
+    static let maxUnanswered = 8192
+
+    init(store: StandaloneStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        store.statistics.connections.add(1, ordering: .relaxed)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        store.statistics.connections.subtract(1, ordering: .relaxed)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closeAfterAnswers else { return }  // after QUIT, ignore the rest
+        let sequence = firstSequence + slots.count
+        switch unwrapInboundIn(data) {
+        case .tooLong:
+            slots.append(.ready(.error(ProtocolError(
+                .lineTooLong, "request line over \(ProtocolLimits.maxLineLength) bytes was skipped"))))
+        case .line(let buffer):
+            let request: Request
+            do {
+                request = try Request.parse(Array(buffer.readableBytesView)[...])
+            } catch {
+                slots.append(.ready(.error(error)))
+                return
+            }
+            slots.append(.waiting)
+            if request == .quit {
+                closeAfterAnswers = true
+                slots[offset: slots.count - 1] = .ready(.ok(["bye"]))
+            } else if request.isWrite || submissionsInFlight > 0 || !pendingWrites.isEmpty {
+                pendingWrites.append((sequence, request))
+            } else {
+                pendingReads.append((sequence, request))
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        dispatchPending()
+        flushReadyAnswers()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            // The client finished sending (half-close): answer everything, then close.
+            inputClosed = true
+            dispatchPending()
+            flushReadyAnswers()
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error, closing", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: - Dispatch
+
+    private func dispatchPending() {
+        if !pendingReads.isEmpty {
+            let reads = pendingReads
+            pendingReads.removeAll(keepingCapacity: true)
+            let answers = store.read(reads.map(\.request))
+            for (read, answer) in zip(reads, answers) { fill(read.sequence, with: answer) }
+        }
+        if !pendingWrites.isEmpty {
+            let writes = pendingWrites
+            pendingWrites.removeAll(keepingCapacity: true)
+            submissionsInFlight += 1
+            let sequences = writes.map(\.sequence)
+            let loopBound = NIOLoopBound(self, eventLoop: context!.eventLoop)
+            let eventLoop = context!.eventLoop
+            store.submit(WriteSubmission(requests: writes.map(\.request)) { answers in
+                eventLoop.execute { loopBound.value.completeSubmission(sequences: sequences, answers: answers) }
+            })
+        }
+        pauseReadingIfBacklogged()
+    }
+
+    private func completeSubmission(sequences: [Int], answers: [Response]) {
+        submissionsInFlight -= 1
+        for (sequence, answer) in zip(sequences, answers) { fill(sequence, with: answer) }
+        flushReadyAnswers()
+    }
+
+    private func fill(_ sequence: Int, with response: Response) {
+        slots[offset: sequence - firstSequence] = .ready(response)
+    }
+
+    /// Writes the answers that are ready at the head of the queue, in order, and flushes once.
+    private func flushReadyAnswers() {
+        guard let context else { return }
+        var buffer: ByteBuffer?
+        var answered = 0
+        while let head = slots.first, case .ready(let response) = head {
+            if buffer == nil { buffer = context.channel.allocator.buffer(capacity: 256) }
+            response.write(into: &buffer!)
+            slots.removeFirst()
+            firstSequence += 1
+            answered += 1
+        }
+        if let buffer {
+            store.statistics.requests.add(answered, ordering: .relaxed)
+            lastWrite = context.writeAndFlush(wrapOutboundOut(buffer))
+        }
+        if slots.isEmpty && (closeAfterAnswers || inputClosed) {
+            // Closing drops writes still queued in the channel, so close once the last answer is out.
+            let channel = context.channel
+            if let lastWrite {
+                lastWrite.whenComplete { _ in channel.close(promise: nil) }
+            } else {
+                channel.close(promise: nil)
+            }
+            return
+        }
+        resumeReadingIfDrained()
+    }
+
+    // MARK: - Back-pressure
+
+    private func pauseReadingIfBacklogged() {
+        guard !readingPaused, slots.count > Self.maxUnanswered, let context else { return }
+        readingPaused = true
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+    }
+
+    private func resumeReadingIfDrained() {
+        guard readingPaused, slots.count < Self.maxUnanswered / 4, let context else { return }
+        readingPaused = false
+        context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        context.read()
+    }
+}

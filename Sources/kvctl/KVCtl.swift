@@ -1,0 +1,143 @@
+import ArgumentParser
+import KVClient
+import KVCommandLine
+import KVProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `kvctl`: the client for people and shell scripts.
+///
+/// Exit codes: 0 ok, 1 not found, 2 usage error, 3 unreachable or timed out, 4 conflict or aborted,
+/// 5 any other server error.
+@main
+struct KVCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kvctl",
+        abstract: "Read and write the key-value store from the shell.",
+        discussion: """
+            The node is --node HOST:PORT or a Unix socket path, else $KV_NODE, else 127.0.0.1:20160.
+            Exit codes: 0 ok, 1 not found, 2 usage error, 3 unreachable or timed out, 4 conflict or aborted, \
+            5 other server error. See kvctl(1).
+            """,
+        version: ToolkitVersion.release,
+        subcommands: [Get.self, Put.self, Delete.self, Scan.self, Batch.self, Ping.self, Stats.self])
+
+    static func main() {
+        do {
+            var command = try parseAsRoot(globalOptionsAfterSubcommand(Array(CommandLine.arguments.dropFirst())))
+            try command.run()
+            StandardStreams.flush()
+            Glibc.exit(0)
+        } catch let failure as KVCtlFailure {
+            if !failure.message.isEmpty { StandardStreams.error("kvctl: \(failure.message)") }
+            StandardStreams.flush()
+            Glibc.exit(failure.exitCode)
+        } catch {
+            StandardStreams.flush()
+            if exitCode(for: error) == .validationFailure {
+                StandardStreams.error(fullMessage(for: error))
+                Glibc.exit(KVCtlFailure.usage)
+            }
+            self.exit(withError: error)
+        }
+    }
+}
+
+/// Moves the client options given before the subcommand (`kvctl --node X get k`) after it, where the
+/// subcommand's option group parses them (`kvctl get --node X k`).
+func globalOptionsAfterSubcommand(_ arguments: [String]) -> [String] {
+    let takesValue: Set<String> = ["--node", "-o", "--output", "--timeout"]
+    var leading: [String] = []
+    var index = 0
+    while index < arguments.count {
+        let argument = arguments[index]
+        let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+        guard takesValue.contains(name) else { break }
+        leading.append(argument)
+        if !argument.contains("="), index + 1 < arguments.count {
+            leading.append(arguments[index + 1])
+            index += 1
+        }
+        index += 1
+    }
+    guard !leading.isEmpty, index < arguments.count else { return arguments }
+    return [arguments[index]] + leading + arguments[(index + 1)...]
+}
+
+/// A failure that ends `kvctl` with a given exit code and one line on stderr.
+struct KVCtlFailure: Error {
+    static let notFound: Int32 = 1
+    static let usage: Int32 = 2
+    static let unreachable: Int32 = 3
+    static let conflict: Int32 = 4
+    static let serverError: Int32 = 5
+
+    let exitCode: Int32
+    let message: String
+
+    /// The exit code and message for a client error.
+    init(_ error: KVClientError) {
+        message = error.message
+        exitCode = Self.exitCode(for: error.kind)
+    }
+
+    init(exitCode: Int32, message: String) {
+        self.exitCode = exitCode
+        self.message = message
+    }
+
+    static func exitCode(for kind: KVClientError.Kind) -> Int32 {
+        switch kind {
+        case .invalidAddress: usage
+        case .unreachable, .timeout, .connectionClosed: unreachable
+        case .server(let code) where code == .conflict || code == .aborted: conflict
+        case .server(let code) where code == .keyTooLarge || code == .valueTooLarge || code == .emptyKey: usage
+        case .server, .badResponse: serverError
+        }
+    }
+}
+
+extension ClientOptions {
+    /// Connects to the node these options name, mapping failures to `kvctl` exit codes.
+    func connect() throws -> NodeClient {
+        let address = try nodeAddress()
+        do {
+            return try NodeClient(address: address, timeout: timeout)
+        } catch {
+            throw KVCtlFailure(error)
+        }
+    }
+}
+
+/// Runs a client call, mapping its failure to a `kvctl` exit code.
+func clientCall<T>(_ body: () throws(KVClientError) -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        throw KVCtlFailure(error)
+    }
+}
+
+/// Turns a key or value argument into bytes: as typed, or unescaped with `--escaped`.
+func argumentBytes(_ text: String, escaped: Bool, what: String) throws -> [UInt8] {
+    guard escaped else { return Array(text.utf8) }
+    do {
+        return try ProtocolToken.decode(Array(text.utf8)[...])
+    } catch {
+        throw ValidationError("\(what) is not validly escaped: \(error.message)")
+    }
+}
+
+/// Checks a key against the protocol's limits before sending it.
+func validateKey(_ key: [UInt8]) throws {
+    do {
+        try Request.checkKey(key)
+    } catch {
+        throw KVCtlFailure(exitCode: KVCtlFailure.usage, message: "\(error.code.rawValue): \(error.message)")
+    }
+}
+
+/// Whether stdout is a terminal (then values get a trailing newline).
+var standardOutputIsTerminal: Bool { isatty(1) != 0 }

@@ -1,0 +1,148 @@
+import ArgumentParser
+import Dispatch
+import KVCommandLine
+import KVEngine
+import KVProtocol
+import KVServer
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `kvnode`: a storage node. For now it runs standalone: one region, no Raft, no scheduler.
+struct KVNode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kvnode",
+        abstract: "Run a storage node of the key-value store.",
+        discussion: """
+            With --standalone the node serves the whole key space by itself from its data directory: no \
+            scheduler, no replication. It listens on 127.0.0.1:20160 unless --listen or --socket say otherwise, \
+            and stops cleanly on SIGTERM or SIGINT. Every acknowledged write is on disk (fsync) before the \
+            answer is sent. See kvnode(1) and kvproto(7).
+            """,
+        version: ToolkitVersion.release)
+
+    @Flag(help: "Serve the whole key space alone (the only mode until the cluster exists).")
+    var standalone = false
+
+    @Option(help: ArgumentHelp("Data directory; created when missing.", valueName: "dir"))
+    var data: String
+
+    @Option(help: ArgumentHelp("TCP address to listen on (port 0 picks a free port).", valueName: "host:port"))
+    var listen: String?
+
+    @Option(help: ArgumentHelp("Unix socket path to listen on.", valueName: "path"))
+    var socket: String?
+
+    @Option(help: ArgumentHelp("Initial LMDB map size; it doubles when full (e.g. 16G).", valueName: "size"))
+    var mapSize = ByteSize(bytes: 16 << 30)
+
+    @Option(help: "Event loop threads for connections (default: one per core).")
+    var threads: Int?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard standalone else {
+            throw ValidationError(
+                "only standalone mode exists so far: run `kvnode --standalone --data DIR` (cluster mode comes with kvsched)")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            return handler
+        }
+        let logger = Logger(label: "kvnode")
+        let tcp = try tcpAddress()
+
+        var options = EnvironmentOptions()
+        options.mapSize = mapSize.bytes
+        let environment: Environment
+        do {
+            environment = try Environment(path: data, options: options)
+        } catch {
+            throw KVNodeFailure(message: "cannot open data directory: \(error)")
+        }
+        let store = StandaloneStore(
+            environment: environment,
+            identity: ["kvnode", ToolkitVersion.release, "proto=\(ToolkitVersion.protocolRevision)", "mode=standalone"])
+        let server = NodeServer(
+            store: store,
+            configuration: .init(tcp: tcp, unixSocket: socket, threads: threads),
+            logger: logger)
+        let addresses: [String]
+        do {
+            addresses = try server.start().map { address in
+                if let path = address.pathname { return "unix:\(path)" }
+                return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+            }
+        } catch {
+            store.stop()
+            environment.close()
+            throw KVNodeFailure(message: "\(error)")
+        }
+
+        let stopped = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                logger.info("signal \(signalNumber): shutting down")
+                server.shutdown()
+                stopped.signal()
+            }
+            source.resume()
+            sources.append(source)
+        }
+        // One line per address on stdout, so scripts and tests can find a port chosen with port 0.
+        StandardStreams.writeLine("kvnode \(ToolkitVersion.release) standalone, data \(data)")
+        for address in addresses { StandardStreams.writeLine("listening on \(address)") }
+        StandardStreams.flush()
+
+        stopped.wait()
+        environment.close()
+        logger.info("stopped")
+        _ = sources
+    }
+
+    private func tcpAddress() throws -> (host: String, port: Int)? {
+        if listen == nil && socket != nil { return nil }
+        let text = listen ?? "127.0.0.1:20160"
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (0...65535).contains(port)
+        else {
+            throw ValidationError("--listen must be HOST:PORT, got \(text)")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host.isEmpty ? "127.0.0.1" : host, port)
+    }
+}
+
+/// A start-up failure, printed as one line.
+struct KVNodeFailure: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+do {
+    var command = try KVNode.parseAsRoot()
+    try command.run()
+} catch let failure as KVNodeFailure {
+    StandardStreams.error("kvnode: \(failure.message)")
+    exit(1)
+} catch {
+    if KVNode.exitCode(for: error) == .validationFailure {
+        StandardStreams.error(KVNode.fullMessage(for: error))
+        exit(2)
+    }
+    KVNode.exit(withError: error)
+}
