@@ -4,10 +4,17 @@ import Glibc
 import Darwin
 #endif
 
-/// Opening of client sockets with a bounded connect.
-enum SocketConnector {
-    /// Connects to `address` and returns a blocking socket descriptor.
-    static func connect(to address: NodeAddress, timeout: Double?) throws(KVClientError) -> Int32 {
+/// Opening of client sockets with a bounded connect, for this protocol and for drivers of other stores.
+public enum SocketConnector {
+    /// Connects to `address` and returns a blocking socket descriptor (TCP_NODELAY set), which the caller
+    /// owns and must close.
+    ///
+    /// - Parameters:
+    ///   - address: A TCP address (names are resolved, every address tried) or a Unix socket path.
+    ///   - timeout: The bound on the connect, in seconds, or `nil`.
+    /// - Throws: ``KVClientError`` of kind ``KVClientError/Kind/unreachable``, ``KVClientError/Kind/timeout`` or
+    ///   ``KVClientError/Kind/invalidAddress``.
+    public static func connect(to address: NodeAddress, timeout: Double?) throws(KVClientError) -> Int32 {
         switch address {
         case .unix(let path):
             var socketAddress = sockaddr_un()
