@@ -78,7 +78,10 @@ let package = Package(
         // Helpers shared by test targets: temporary directories, child processes, built binaries.
         .target(name: "KVTestSupport", dependencies: ["KVClient"]),
         .testTarget(name: "KVEngineTests", dependencies: ["KVEngine", "KVTestSupport"]),
-        .testTarget(name: "KVProtocolTests", dependencies: ["KVProtocol", "KVTestSupport"]),
+        .testTarget(
+            name: "KVProtocolTests",
+            dependencies: ["KVProtocol", "KVTestSupport", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(
             name: "KVServerTests",
             dependencies: ["KVServer", "KVClient", "KVEngine", "KVProtocol", "KVTestSupport"]

@@ -1,0 +1,87 @@
+import KVProtocol
+import KVTestSupport
+import Testing
+
+@Suite("Request parsing and encoding")
+struct RequestTests {
+    private func parse(_ line: String) throws(ProtocolError) -> Request {
+        try Request.parse(Array(line.utf8)[...])
+    }
+
+    private func code(_ line: String) -> ErrorCode? {
+        do {
+            _ = try parse(line)
+            return nil
+        } catch {
+            return error.code
+        }
+    }
+
+    @Test("every verb parses, case-insensitively, with runs of spaces")
+    func verbs() throws {
+        #expect(try parse("PING") == .ping)
+        #expect(try parse("ping") == .ping)
+        #expect(try parse("HeLLo") == .hello)
+        #expect(try parse("stats") == .stats)
+        #expect(try parse("QUIT") == .quit)
+        #expect(try parse("get  k") == .get(key: Array("k".utf8)))
+        #expect(try parse("PUT k%20x \"\"") == .put(key: Array("k x".utf8), value: []))
+        #expect(try parse("del k") == .delete(key: Array("k".utf8)))
+        #expect(try parse("SCAN a z") == .scan(ScanRequest(start: Array("a".utf8), end: Array("z".utf8))))
+        #expect(
+            try parse("scan \"\" \"\" limit 5 reverse keysonly")
+                == .scan(ScanRequest(start: [], end: [], limit: 5, reverse: true, keysOnly: true)))
+    }
+
+    @Test("bad requests get the right error code")
+    func errors() {
+        #expect(code("") == .unknownCommand)
+        #expect(code("FROB x") == .unknownCommand)
+        #expect(code("GET") == .wrongArity)
+        #expect(code("GET a b") == .wrongArity)
+        #expect(code("PUT a") == .wrongArity)
+        #expect(code("PING x") == .wrongArity)
+        #expect(code("SCAN a") == .wrongArity)
+        #expect(code("SCAN a b LIMIT") == .wrongArity)
+        #expect(code("SCAN a b LIMIT x") == .badArgument)
+        #expect(code("SCAN a b LIMIT 0") == .badArgument)
+        #expect(code("SCAN a b LIMIT 10001") == .badArgument)
+        #expect(code("SCAN a b SIDEWAYS") == .badArgument)
+        #expect(code("GET a%zz") == .badEscape)
+        #expect(code("GET \"\"") == .emptyKey)
+        #expect(code("GET " + String(repeating: "k", count: ProtocolLimits.maxKeySize)) == nil)
+        #expect(code("GET " + String(repeating: "k", count: ProtocolLimits.maxKeySize + 1)) == .keyTooLarge)
+        #expect(code("PUT k " + String(repeating: "v", count: ProtocolLimits.maxValueSize)) == nil)
+        #expect(code("PUT k " + String(repeating: "v", count: ProtocolLimits.maxValueSize + 1)) == .valueTooLarge)
+    }
+
+    @Test("random requests survive encode then parse")
+    func roundTrip() throws {
+        var random = SeededGenerator(seed: 42)
+        for _ in 0..<2_000 {
+            let key = random.bytes(Int.random(in: 1...40, using: &random))
+            let value = random.bytes(Int.random(in: 0...100, using: &random))
+            let request: Request =
+                switch Int.random(in: 0..<5, using: &random) {
+                case 0: .get(key: key)
+                case 1: .put(key: key, value: value)
+                case 2: .delete(key: key)
+                case 3:
+                    .scan(ScanRequest(
+                        start: key, end: value, limit: Int.random(in: 1...10_000, using: &random),
+                        reverse: Bool.random(using: &random), keysOnly: Bool.random(using: &random)))
+                default: .ping
+                }
+            let line = request.encoded
+            #expect(line.last == 0x0A)
+            #expect(try Request.parse(line.dropLast()) == request)
+        }
+    }
+
+    @Test("prefix scans end at the prefix's successor")
+    func prefixScan() {
+        #expect(ScanRequest.prefix(Array("ab".utf8)).end == Array("ac".utf8))
+        #expect(ScanRequest.prefix([0x61, 0xFF]).end == [0x62])
+        #expect(ScanRequest.prefix([0xFF, 0xFF]).end == [])
+    }
+}

@@ -1,0 +1,50 @@
+import KVProtocol
+import KVTestSupport
+import Testing
+
+@Suite("Responses")
+struct ResponseTests {
+    /// Feeds the encoded answers line by line and collects what the assembler returns.
+    private func reparse(_ responses: [Response]) throws -> [Response] {
+        var bytes: [UInt8] = []
+        for response in responses { response.append(to: &bytes) }
+        var assembler = ResponseAssembler()
+        var parsed: [Response] = []
+        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
+            if let response = try assembler.feed(line) { parsed.append(response) }
+        }
+        #expect(!assembler.isInsideAnswer)
+        return parsed
+    }
+
+    @Test("every kind of answer survives encode then parse")
+    func roundTrip() throws {
+        var random = SeededGenerator(seed: 7)
+        let rows = (0..<20).map { i in
+            ScanRow(key: random.bytes(i + 1), value: i % 3 == 0 ? nil : random.bytes(i))
+        }
+        let responses: [Response] = [
+            .pong, .ok, .ok(["1"]), .ok(["keys=3", "bytes=10"]), .value([]), .value(random.bytes(300)), .notFound,
+            .rows([], more: false), .rows(rows, more: true), .rows(rows, more: false),
+            .error(ProtocolError(.keyTooLarge, "key of 500 bytes is over the limit of 400")),
+        ]
+        #expect(try reparse(responses) == responses)
+    }
+
+    @Test("error messages stay on one printable line")
+    func errorMessageSanitized() throws {
+        let response = Response.error(ProtocolError(.storage, "bad\nthing\u{7}é"))
+        let bytes = response.encoded
+        #expect(bytes.filter { $0 == 0x0A }.count == 1)
+        #expect(bytes.dropLast().allSatisfy { $0 >= 0x20 && $0 <= 0x7E })
+        #expect(try reparse([response]) == [.error(ProtocolError(.storage, "bad?thing???"))])
+    }
+
+    @Test("garbage answers are rejected")
+    func garbage() {
+        var assembler = ResponseAssembler()
+        #expect(throws: ProtocolError.self) { try assembler.feed(Array("HUH".utf8)[...]) }
+        #expect(throws: ProtocolError.self) { try assembler.feed(Array("VALUE".utf8)[...]) }
+        #expect(throws: ProtocolError.self) { try assembler.feed(Array("VALUE %zz".utf8)[...]) }
+    }
+}
