@@ -1,0 +1,124 @@
+import Foundation
+import KVClient
+import KVTestSupport
+import Testing
+
+private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+@Suite("kvnode and kvdump processes", .timeLimit(.minutes(3)))
+struct KVNodeTests {
+    @Test("every acknowledged write survives kill -9 and restart")
+    func durabilityAcrossKill() throws {
+        let node = NodeProcess()
+        try node.start()
+        let acknowledged = NSLock()
+        nonisolated(unsafe) var acked: [Int: [UInt8]] = [:]
+        let writers = 4
+        let group = DispatchGroup()
+        for writer in 0..<writers {
+            group.enter()
+            DispatchQueue.global().async {
+                defer { group.leave() }
+                guard let client = try? NodeClient(address: node.address, timeout: 10) else { return }
+                for i in 0..<100_000 {
+                    let key = writer * 1_000_000 + i
+                    let value = bytes("value-\(key)-" + String(repeating: "x", count: i % 50))
+                    do {
+                        try client.put(bytes("key-\(key)"), value)
+                    } catch {
+                        return  // the node was killed
+                    }
+                    acknowledged.withLock { acked[key] = value }
+                }
+            }
+        }
+        // Let writes flow (how many depends on the disk's fsync rate), then kill the node mid-stream.
+        let deadline = Date().addingTimeInterval(10)
+        while acknowledged.withLock({ acked.count }) < 2_000 && Date() < deadline { usleep(10_000) }
+        node.kill(signal: SIGKILL)
+        #expect(group.wait(timeout: .now() + 30) == .success)
+        let expected = acknowledged.withLock { acked }
+        #expect(expected.count > 0)
+
+        try node.start()
+        let client = try NodeClient(address: node.address, timeout: 10)
+        var missing = 0
+        for (key, value) in expected where try client.get(bytes("key-\(key)")) != value {
+            missing += 1
+        }
+        #expect(missing == 0, "\(missing) of \(expected.count) acknowledged writes were lost")
+    }
+
+    @Test("port 0 picks a free port; SIGTERM stops the node cleanly and removes its socket")
+    func tcpAndCleanShutdown() throws {
+        let node = NodeProcess()
+        try node.start(extraArguments: ["--listen", "127.0.0.1:0", "--socket", node.socketPath])
+        let output = String(decoding: node.child!.standardOutput, as: UTF8.self)
+        let tcpLine = output.split(separator: "\n").first { $0.hasPrefix("listening on 127.0.0.1:") }
+        let port = try #require(tcpLine.flatMap { Int($0.split(separator: ":").last!) })
+        #expect(port > 0)
+        let client = try NodeClient(address: .tcp(host: "127.0.0.1", port: port), timeout: 10)
+        try client.put(bytes("over-tcp"), bytes("yes"))
+        #expect(try NodeClient(address: node.address).get(bytes("over-tcp")) == bytes("yes"))
+
+        kill(node.child!.process.processIdentifier, SIGTERM)
+        #expect(node.child!.waitForExit(timeout: 20) == 0)
+        #expect(!FileManager.default.fileExists(atPath: node.socketPath))
+        #expect(node.child!.standardError.contains("stopped"))
+    }
+
+    @Test("a second node on the same data directory is refused with a clear error")
+    func secondNodeRefused() throws {
+        let node = NodeProcess()
+        try node.start()
+        let second = try runCommand(
+            BuiltProducts.path(of: "kvnode"),
+            ["--standalone", "--data", node.dataPath, "--socket", node.directory.file("other.sock")],
+            directory: node.directory.path)
+        #expect(second.status == 1)
+        #expect(second.standardError.contains("in use by another process"))
+        let noMode = try runCommand(
+            BuiltProducts.path(of: "kvnode"), ["--data", node.dataPath], directory: node.directory.path)
+        #expect(noMode.status == 2)
+    }
+
+    @Test("kvdump reads a live node's directory read-only and matches what was written")
+    func kvdumpOnLiveNode() throws {
+        let node = NodeProcess()
+        try node.start()
+        var input: [UInt8] = []
+        for i in 0..<500 { input += bytes("put key-\(String(format: "%03d", i)) value-\(i)\n") }
+        #expect(try node.kvctl(["batch"], input: input).status == 0)
+        let kvdump = BuiltProducts.path(of: "kvdump")
+
+        let stat = try runCommand(kvdump, ["stat", node.dataPath, "-o", "json"], directory: node.directory.path)
+        #expect(stat.status == 0, "\(stat.standardError)")
+        let defaultLine = stat.text.split(separator: "\n").first { $0.contains("\"cf\":\"default\"") }
+        #expect(defaultLine?.contains("\"entries\":500") == true)
+
+        let scan = try runCommand(
+            kvdump, ["scan", node.dataPath, "--from", "key-100", "--to", "key-103"], directory: node.directory.path)
+        #expect(scan.text == "key-100 value-100\nkey-101 value-101\nkey-102 value-102\n")
+        let limited = try runCommand(kvdump, ["scan", node.dataPath, "--limit", "2", "-o", "json"], directory: node.directory.path)
+        #expect(limited.text == "{\"key\":\"key-000\",\"value\":\"value-0\"}\n{\"key\":\"key-001\",\"value\":\"value-1\"}\n")
+        let emptyFamily = try runCommand(kvdump, ["scan", node.dataPath, "--cf", "lock"], directory: node.directory.path)
+        #expect(emptyFamily.status == 0 && emptyFamily.text.isEmpty)
+
+        // The same counts as mdb_stat, when lmdb-utils is installed.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/mdb_stat") {
+            let mdbStat = try runCommand("/usr/bin/mdb_stat", ["-s", "default", node.dataPath], directory: node.directory.path)
+            #expect(mdbStat.text.contains("Entries: 500"))
+        }
+
+        let missing = try runCommand(kvdump, ["stat", node.directory.file("nope")], directory: node.directory.path)
+        #expect(missing.status == 1)
+        #expect(missing.standardError.contains("does not exist"))
+        try FileManager.default.createDirectory(atPath: node.directory.file("junk"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: node.directory.file("junk/data.mdb"), contents: Data(repeating: 7, count: 8192))
+        let corrupt = try runCommand(kvdump, ["stat", node.directory.file("junk")], directory: node.directory.path)
+        #expect(corrupt.status == 1)
+        #expect(corrupt.standardError.contains("no valid LMDB data file"))
+        // Still serving after kvdump looked.
+        #expect(try node.kvctl(["get", "key-499"]).text == "value-499")
+    }
+}
