@@ -75,6 +75,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // In-process engine throughput (see README's performance section).
+        .executableTarget(name: "enginebench", dependencies: ["KVEngine"]),
         // Helpers shared by test targets: temporary directories, child processes, built binaries.
         .target(name: "KVTestSupport", dependencies: ["KVClient"]),
         .testTarget(name: "KVEngineTests", dependencies: ["KVEngine", "KVTestSupport"]),

@@ -24,8 +24,8 @@ public final class ChildProcess: @unchecked Sendable {
     ) throws {
         standardOutputPath = "\(directory)/\(name).out"
         standardErrorPath = "\(directory)/\(name).err"
-        FileManager.default.createFile(atPath: standardOutputPath, contents: nil)
-        FileManager.default.createFile(atPath: standardErrorPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: standardOutputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: standardErrorPath, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
