@@ -3,7 +3,6 @@ import KVEngine
 import KVTestSupport
 import Testing
 
-private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 @Suite("LMDB environment", .timeLimit(.minutes(2)))
 struct EnvironmentTests {

@@ -4,7 +4,6 @@ import KVProtocol
 import KVTestSupport
 import Testing
 
-private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 @Suite("Standalone node over a real socket", .timeLimit(.minutes(2)))
 struct NodeServerTests {

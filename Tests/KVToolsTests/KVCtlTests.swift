@@ -3,7 +3,6 @@ import KVClient
 import KVTestSupport
 import Testing
 
-private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 @Suite("kvctl against a real kvnode", .timeLimit(.minutes(3)))
 struct KVCtlTests {

@@ -3,7 +3,6 @@ import KVClient
 import KVTestSupport
 import Testing
 
-private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 @Suite("kvnode and kvdump processes", .timeLimit(.minutes(3)))
 struct KVNodeTests {
