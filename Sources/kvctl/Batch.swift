@@ -71,6 +71,8 @@ struct Batch: ParsableCommand {
                 worst = max(worst, KVCtlFailure.exitCode(for: .server(error.code)) == KVCtlFailure.conflict ? 4 : 5)
             }
             Self.print(response, format: client.output)
+            // Flush when caught up (before waiting for more input); otherwise let the output buffer fill.
+            if progress.withLock({ $0.sent == received }) { StandardStreams.flush() }
         }
         if let error = failure.withLock({ $0 }) { throw KVCtlFailure(error) }
         if worst != 0 { throw KVCtlFailure(exitCode: worst, message: "") }
@@ -144,7 +146,6 @@ struct Batch: ParsableCommand {
             }
             StandardStreams.writeLine(line.text)
         }
-        StandardStreams.flush()
     }
 }
 
