@@ -77,8 +77,15 @@ let package = Package(
         ),
         // In-process engine throughput (see README's performance section).
         .executableTarget(name: "enginebench", dependencies: ["KVEngine"]),
+        // The Raft algorithm as a pure, deterministic state machine (no dependencies at all).
+        .target(name: "Raft"),
+        // Seeded fault-injecting cluster simulator and safety checker for Raft (test support, and raftbench).
+        .target(name: "RaftSimulation", dependencies: ["Raft"]),
+        // Raft micro-benchmark and simulator seed sweeper.
+        .executableTarget(name: "raftbench", dependencies: ["Raft", "RaftSimulation"]),
         // Helpers shared by test targets: temporary directories, child processes, built binaries.
         .target(name: "KVTestSupport", dependencies: ["KVClient"]),
+        .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftSimulation"]),
         .testTarget(name: "KVEngineTests", dependencies: ["KVEngine", "KVTestSupport"]),
         .testTarget(
             name: "KVProtocolTests",

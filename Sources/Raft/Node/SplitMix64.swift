@@ -1,0 +1,25 @@
+/// A small, fast, seedable random number generator (SplitMix64), so that a node's election timeouts are a
+/// pure function of the seed it is given.
+public struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    /// Creates a generator.
+    ///
+    /// - Parameter seed: any value; equal seeds give equal sequences.
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    /// The next pseudo-random value.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+// MARK: - Sendable
+
+extension SplitMix64: Sendable {}
