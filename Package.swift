@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "kvnode", targets: ["kvnode"]),
         .executable(name: "kvctl", targets: ["kvctl"]),
         .executable(name: "kvdump", targets: ["kvdump"]),
+        .executable(name: "kvbench", targets: ["kvbench"]),
         .library(name: "KVClient", targets: ["KVClient"]),
         .library(name: "KVProtocol", targets: ["KVProtocol"]),
         .library(name: "KVCommandLine", targets: ["KVCommandLine"]),
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Debian's liblmdb-dev through pkg-config.
@@ -75,6 +77,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Workloads, key choosers, store drivers (kvnode, Redis, etcd), the runner and its reports.
+        .target(
+            name: "KVBench",
+            dependencies: [
+                "KVClient", "KVProtocol", "KVCommandLine",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "kvbench",
+            dependencies: [
+                "KVBench", "KVClient", "KVProtocol", "KVCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         // In-process engine throughput (see README's performance section).
         .executableTarget(name: "enginebench", dependencies: ["KVEngine"]),
         // The Raft algorithm as a pure, deterministic state machine (no dependencies at all).
@@ -85,6 +103,7 @@ let package = Package(
         .executableTarget(name: "raftbench", dependencies: ["Raft", "RaftSimulation"]),
         // Helpers shared by test targets: temporary directories, child processes, built binaries.
         .target(name: "KVTestSupport", dependencies: ["KVClient"]),
+        .testTarget(name: "KVBenchTests", dependencies: ["KVBench", "kvbench", "KVProtocol", "KVCommandLine"]),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftSimulation"]),
         .testTarget(name: "KVEngineTests", dependencies: ["KVEngine", "KVTestSupport"]),
         .testTarget(

@@ -1,0 +1,152 @@
+import KVClient
+import KVProtocol
+
+/// Drives this project's node over the line protocol: ``KVClient``'s socket set-up and ``KVProtocol``'s request
+/// encoding and answer assembly, over the same ``SocketStream`` the Redis and etcd drivers use, so the three
+/// differ only in their wire protocol. (`LineConnection` grows its buffer by 64 KiB of zeros per read, which
+/// would put client work on this store's side of the comparison.)
+///
+/// Transactions (`txn-transfer`) need the Percolator API, which the node does not serve yet; ``transfer`` says
+/// so instead of imitating one with raw writes.
+public final class KVNodeDriver {
+    /// How many requests the load phase sends before reading their answers.
+    static let loadPipelineDepth = 256
+
+    private let stream: SocketStream
+    private var assembler = ResponseAssembler()
+    /// The longest answer line accepted: a fully escaped largest value and some.
+    static let maxLineLength = ProtocolLimits.maxLineLength + 64
+
+    /// Connects to a node.
+    ///
+    /// - Parameters:
+    ///   - address: The node's address.
+    ///   - timeout: The bound on each network wait, in seconds.
+    /// - Throws: ``DriverError`` when the node cannot be reached.
+    public init(address: NodeAddress, timeout: Double) throws(DriverError) {
+        stream = try SocketStream(address: address, timeout: timeout)
+    }
+
+    /// Why `txn-transfer` cannot run against the node yet.
+    public static let transactionsMissing =
+        "txn-transfer against --target kv needs the transactional (Percolator) API, which is not built yet; "
+        + "run it with --target redis or --target etcd"
+
+    private func put(_ key: [UInt8], _ value: [UInt8]) throws(DriverError) {
+        let response = try call(.put(key: key, value: value))
+        guard case .ok = response else { throw unexpected("PUT", response) }
+    }
+
+    private func call(_ request: Request) throws(DriverError) -> Response {
+        try stream.write(request.encoded)
+        let response = try readResponse()
+        if case .error(let error) = response {
+            throw DriverError(.server(error.code.rawValue), "\(error.code.rawValue) \(error.message)")
+        }
+        return response
+    }
+
+    /// Reads the next complete answer (all lines of a row answer).
+    private func readResponse() throws(DriverError) -> Response {
+        while true {
+            guard let length = stream.offset(of: 0x0A) else {
+                if stream.unreadCount > Self.maxLineLength {
+                    throw DriverError(.badResponse, "answer line from \(stream.address) is too long")
+                }
+                try stream.fill()
+                continue
+            }
+            let answer: Response?
+            do {
+                answer = try assembler.feed(stream.unread.prefix(length))
+            } catch {
+                throw DriverError(.badResponse, "bad answer from \(stream.address): \(error.message)")
+            }
+            stream.consume(length + 1)
+            if let answer { return answer }
+        }
+    }
+
+    private func unexpected(_ verb: String, _ response: Response) -> DriverError {
+        if case .error(let error) = response {
+            return DriverError(.server(error.code.rawValue), "\(error.code.rawValue) \(error.message)")
+        }
+        return DriverError(.badResponse, "unexpected answer to \(verb) from \(stream.address)")
+    }
+
+    /// The driver error for a client error.
+    static func driverError(_ error: KVClientError) -> DriverError {
+        switch error.kind {
+        case .invalidAddress, .unreachable: DriverError(.unreachable, error.message)
+        case .timeout: DriverError(.timeout, error.message)
+        case .connectionClosed: DriverError(.connectionClosed, error.message)
+        case .server(let code): DriverError(.server(code.rawValue), error.message)
+        case .badResponse: DriverError(.badResponse, error.message)
+        }
+    }
+}
+
+// MARK: - StoreDriver
+
+extension KVNodeDriver: StoreDriver {
+    /// Reads one key; `nil` when the store has none.
+    public func read(_ key: [UInt8]) throws(DriverError) -> [UInt8]? {
+        switch try call(.get(key: key)) {
+        case .value(let value): return value
+        case .notFound: return nil
+        case let other: throw unexpected("GET", other)
+        }
+    }
+
+    /// Overwrites one key; returns once the store acknowledged it.
+    public func update(_ key: [UInt8], value: [UInt8]) throws(DriverError) {
+        try put(key, value)
+    }
+
+    /// Writes a new key; returns once the store acknowledged it.
+    public func insert(_ key: [UInt8], value: [UInt8]) throws(DriverError) {
+        try put(key, value)
+    }
+
+    /// Up to `count` records from `start`, in key order.
+    public func scan(from start: [UInt8], count: Int) throws(DriverError) -> [(key: [UInt8], value: [UInt8]?)] {
+        let request = ScanRequest(start: start, end: RecordKey.recordRangeEnd, limit: count)
+        guard case .rows(let rows, _) = try call(.scan(request)) else {
+            throw DriverError(.badResponse, "unexpected answer to SCAN")
+        }
+        var pairs: [(key: [UInt8], value: [UInt8]?)] = []
+        pairs.reserveCapacity(rows.count)
+        for row in rows {
+            guard let value = row.value else { throw DriverError(.badResponse, "SCAN row without a value") }
+            pairs.append((row.key, value))
+        }
+        return pairs
+    }
+
+    /// The two-key optimistic transaction of `txn-transfer`.
+    public func transfer(
+        _ first: [UInt8], _ second: [UInt8], plan: (_ first: [UInt8]?, _ second: [UInt8]?) -> ([UInt8], [UInt8])?
+    ) throws(DriverError) -> TransactionOutcome {
+        throw DriverError(.unsupported, Self.transactionsMissing)
+    }
+
+    /// Writes many pairs with as few round trips as the store allows.
+    public func load(_ pairs: [(key: [UInt8], value: [UInt8])], indexed: Bool) throws(DriverError) {
+        var index = 0
+        while index < pairs.count {
+            let end = min(index + Self.loadPipelineDepth, pairs.count)
+            var batch: [UInt8] = []
+            for pair in pairs[index..<end] {
+                batch.append(contentsOf: Request.put(key: pair.key, value: pair.value).encoded)
+            }
+            try stream.write(batch)
+            var responses: [Response] = []
+            responses.reserveCapacity(end - index)
+            for _ in index..<end { responses.append(try readResponse()) }
+            for response in responses {
+                guard case .ok = response else { throw unexpected("PUT", response) }
+            }
+            index = end
+        }
+    }
+}

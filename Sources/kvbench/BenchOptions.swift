@@ -1,0 +1,108 @@
+import ArgumentParser
+import KVBench
+import KVClient
+import KVCommandLine
+
+/// The options of `run` and `load`.
+struct BenchOptions: ParsableArguments {
+    @OptionGroup var client: ClientOptions
+
+    @Option(help: ArgumentHelp("Drive a cluster through its scheduler (not built yet).", valueName: "addr"))
+    var sched: String?
+
+    @Option(help: "The store: kv (this project), redis or etcd.")
+    var target: StoreTarget = .kv
+
+    @Option(help: ArgumentHelp(
+        "The store's URL for --target redis or etcd (redis://HOST:PORT, http://HOST:PORT, unix:///path).",
+        valueName: "url"))
+    var url: String?
+
+    @Option(help: "Records (or accounts for txn-transfer) in the key space.")
+    var records = 10_000
+
+    @Option(help: ArgumentHelp("Measured operations in all (instead of --duration).", valueName: "n"))
+    var ops: Int?
+
+    @Option(help: ArgumentHelp("Measured seconds, after the warmup (default: 10).", valueName: "s"))
+    var duration: Double?
+
+    @Option(help: "Client connections, each with one request in flight.")
+    var clients = 1
+
+    @Option(help: ArgumentHelp("Value size in bytes (at least \(RecordValue.minimumSize)).", valueName: "bytes"))
+    var valueSize = 100
+
+    @Option(help: "Key distribution: uniform, zipfian or latest (default: the workload's).")
+    var keyDist: KeyDistribution?
+
+    @Option(help: "Seed of the clients' random streams.")
+    var seed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Seconds run before measuring starts.", valueName: "s"))
+    var warmup = 0.0
+
+    @Option(help: ArgumentHelp("Share of reads in the mixed workload.", valueName: "r"))
+    var readRatio = 0.5
+
+    @Option(help: ArgumentHelp("A server process whose CPU time to report alongside the client's.", valueName: "pid"))
+    var serverPid: Int32?
+
+    /// The run's definition.
+    func configuration(workload: Workload, address: NodeAddress) throws -> BenchmarkConfiguration {
+        var configuration = BenchmarkConfiguration(workload: workload)
+        configuration.records = records
+        configuration.operations = ops
+        configuration.duration = duration ?? 10
+        configuration.clients = clients
+        configuration.valueSize = valueSize
+        configuration.keyDistribution = keyDist
+        configuration.seed = seed
+        configuration.warmup = warmup
+        configuration.readRatio = readRatio
+        configuration.serverPID = serverPid
+        configuration.target = "\(target.rawValue) \(address)"
+        do {
+            try configuration.validate()
+        } catch {
+            throw ValidationError(error.message)
+        }
+        if workload.usesAccounts && target == .kv {
+            throw BenchFailure(exitCode: BenchFailure.usage, message: KVNodeDriver.transactionsMissing)
+        }
+        return configuration
+    }
+
+    /// The store's address, refusing what is not built yet.
+    func address() throws -> NodeAddress {
+        if sched != nil {
+            throw BenchFailure(
+                exitCode: BenchFailure.usage,
+                message: "--sched needs the cluster (kvsched and a region-aware client), which is not built yet; "
+                    + "use --node with a standalone kvnode")
+        }
+        if let url {
+            if target == .kv, client.node != nil { throw ValidationError("give --node or --url, not both") }
+            do {
+                return try StoreTarget.address(fromURL: url)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
+        if target == .kv { return try client.nodeAddress() }
+        if client.node != nil { throw ValidationError("--node names a kvnode; use --url for --target \(target.rawValue)") }
+        return target.defaultAddress
+    }
+
+    /// Prints a report in the chosen format.
+    func print(text: String, json: String) {
+        StandardStreams.writeLine(client.output == .json ? json : text)
+        StandardStreams.flush()
+    }
+
+    mutating func validate() throws {
+        if ops != nil && duration != nil {
+            throw ValidationError("give --ops or --duration, not both")
+        }
+    }
+}
