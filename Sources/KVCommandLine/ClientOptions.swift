@@ -28,16 +28,19 @@ public struct ClientOptions: ParsableArguments, Sendable {
     /// Defaults.
     public init() {}
 
+    /// The options above that take a separate value (for ``subcommandFirst(_:subcommands:optionsTakingValues:)``).
+    public static let optionsTakingValues: Set<String> = ["--node", "-o", "--output", "--timeout"]
+
     /// The node to talk to: `--node`, else `$KV_NODE`, else `127.0.0.1:20160`.
     ///
-    /// - Throws: `ValidationError` when the address cannot be parsed.
+    /// - Throws: ``ToolFailure`` with the usage exit status when the address cannot be parsed.
     public func nodeAddress() throws -> NodeAddress {
         let text = node ?? getenv("KV_NODE").map { String(cString: $0) }
         guard let text, !text.isEmpty else { return .standard }
         do {
             return try NodeAddress(parsing: text)
         } catch {
-            throw ValidationError(error.message)
+            throw ToolFailure(exitCode: ToolFailure.usage, message: error.message)
         }
     }
 

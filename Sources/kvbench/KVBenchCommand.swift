@@ -28,51 +28,18 @@ struct KVBenchCommand: ParsableCommand {
         subcommands: [Run.self, Load.self])
 
     static func main() {
-        do {
-            var command = try parseAsRoot(subcommandFirst(Array(CommandLine.arguments.dropFirst())))
-            try command.run()
-            StandardStreams.flush()
-            Glibc.exit(0)
-        } catch let failure as BenchFailure {
-            StandardStreams.flush()
-            if !failure.message.isEmpty { StandardStreams.error("kvbench: \(failure.message)") }
-            Glibc.exit(failure.exitCode)
-        } catch {
-            StandardStreams.flush()
-            if exitCode(for: error) == .validationFailure {
-                StandardStreams.error(fullMessage(for: error))
-                Glibc.exit(BenchFailure.usage)
-            }
-            self.exit(withError: error)
-        }
+        runTool(
+            subcommands: ["run", "load"],
+            optionsTakingValues: ClientOptions.optionsTakingValues.union([
+                "--sched", "--target", "--url", "--records", "--ops", "--duration", "--clients", "--value-size",
+                "--key-dist", "--seed", "--warmup", "--read-ratio", "--server-pid",
+            ]))
     }
-}
-
-/// Moves the subcommand (`run` or `load`) to the front, so options may come before it
-/// (`kvbench --node X run a` as well as `kvbench run a --node X`).
-func subcommandFirst(_ arguments: [String]) -> [String] {
-    let takesValue: Set<String> = [
-        "--sched", "--node", "--target", "--url", "--timeout", "-o", "--output", "--records", "--ops", "--duration",
-        "--clients", "--value-size", "--key-dist", "--seed", "--warmup", "--read-ratio", "--server-pid",
-    ]
-    var index = 0
-    while index < arguments.count {
-        let argument = arguments[index]
-        if argument == "run" || argument == "load" {
-            guard index > 0 else { return arguments }
-            var reordered = arguments
-            reordered.remove(at: index)
-            return [argument] + reordered
-        }
-        if takesValue.contains(argument) { index += 1 }
-        index += 1
-    }
-    return arguments
 }
 
 /// A failure that ends `kvbench` with an exit code and one line on stderr.
-struct BenchFailure: Error {
-    static let usage: Int32 = 2
+struct BenchFailure: ToolExit {
+    static let usage = ToolFailure.usage
     static let unreachable: Int32 = 3
     static let runErrors: Int32 = 5
 

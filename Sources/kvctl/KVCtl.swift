@@ -25,51 +25,16 @@ struct KVCtl: ParsableCommand {
         subcommands: [Get.self, Put.self, Delete.self, Scan.self, Batch.self, Ping.self, Stats.self])
 
     static func main() {
-        do {
-            var command = try parseAsRoot(globalOptionsAfterSubcommand(Array(CommandLine.arguments.dropFirst())))
-            try command.run()
-            StandardStreams.flush()
-            Glibc.exit(0)
-        } catch let failure as KVCtlFailure {
-            if !failure.message.isEmpty { StandardStreams.error("kvctl: \(failure.message)") }
-            StandardStreams.flush()
-            Glibc.exit(failure.exitCode)
-        } catch {
-            StandardStreams.flush()
-            if exitCode(for: error) == .validationFailure {
-                StandardStreams.error(fullMessage(for: error))
-                Glibc.exit(KVCtlFailure.usage)
-            }
-            self.exit(withError: error)
-        }
+        runTool(
+            subcommands: ["get", "put", "delete", "scan", "batch", "ping", "stats"],
+            optionsTakingValues: ClientOptions.optionsTakingValues)
     }
-}
-
-/// Moves the client options given before the subcommand (`kvctl --node X get k`) after it, where the
-/// subcommand's option group parses them (`kvctl get --node X k`).
-func globalOptionsAfterSubcommand(_ arguments: [String]) -> [String] {
-    let takesValue: Set<String> = ["--node", "-o", "--output", "--timeout"]
-    var leading: [String] = []
-    var index = 0
-    while index < arguments.count {
-        let argument = arguments[index]
-        let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
-        guard takesValue.contains(name) else { break }
-        leading.append(argument)
-        if !argument.contains("="), index + 1 < arguments.count {
-            leading.append(arguments[index + 1])
-            index += 1
-        }
-        index += 1
-    }
-    guard !leading.isEmpty, index < arguments.count else { return arguments }
-    return [arguments[index]] + leading + arguments[(index + 1)...]
 }
 
 /// A failure that ends `kvctl` with a given exit code and one line on stderr.
-struct KVCtlFailure: Error {
+struct KVCtlFailure: ToolExit {
     static let notFound: Int32 = 1
-    static let usage: Int32 = 2
+    static let usage = ToolFailure.usage
     static let unreachable: Int32 = 3
     static let conflict: Int32 = 4
     static let serverError: Int32 = 5

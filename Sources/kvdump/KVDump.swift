@@ -18,22 +18,12 @@ struct KVDump: ParsableCommand {
         subcommands: [Stat.self, ScanDirectory.self])
 
     static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-            StandardStreams.flush()
-            Glibc.exit(0)
-        } catch let error as EngineError {
-            StandardStreams.error("kvdump: \(error.message)")
-            Glibc.exit(1)
-        } catch {
-            StandardStreams.flush()
-            if exitCode(for: error) == .validationFailure {
-                StandardStreams.error(fullMessage(for: error))
-                Glibc.exit(2)
-            }
-            self.exit(withError: error)
-        }
+        runTool(
+            subcommands: ["stat", "scan"], optionsTakingValues: ["-o", "--output", "--cf", "--from", "--to", "--limit"],
+            translate: { error in
+                // Every engine failure here is about the directory: missing, not LMDB, unreadable.
+                (error as? EngineError).map { ToolFailure(exitCode: 1, message: $0.message) }
+            })
     }
 }
 

@@ -127,22 +127,11 @@ struct KVNode: ParsableCommand {
     }
 }
 
-/// A start-up failure, printed as one line.
-struct KVNodeFailure: Error, CustomStringConvertible {
+/// A start-up failure: exit status 1 and one line on stderr.
+struct KVNodeFailure: ToolExit, CustomStringConvertible {
     let message: String
+    var exitCode: Int32 { 1 }
     var description: String { message }
 }
 
-do {
-    var command = try KVNode.parseAsRoot()
-    try command.run()
-} catch let failure as KVNodeFailure {
-    StandardStreams.error("kvnode: \(failure.message)")
-    exit(1)
-} catch {
-    if KVNode.exitCode(for: error) == .validationFailure {
-        StandardStreams.error(KVNode.fullMessage(for: error))
-        exit(2)
-    }
-    KVNode.exit(withError: error)
-}
+KVNode.runTool()
