@@ -7,7 +7,7 @@ import PackageDescription
 
 let package = Package(
     name: "kvstore",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization.Mutex and Atomic; Linux is the platform this is built and tested on
     products: [
         .executable(name: "kvnode", targets: ["kvnode"]),
         .executable(name: "kvctl", targets: ["kvctl"]),
