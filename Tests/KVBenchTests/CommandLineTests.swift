@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// Runs the built `kvbench` and checks exit codes and messages on the paths that need no store.
-@Suite("kvbench command line")
+@Suite("kvbench command line", .timeLimit(.minutes(2)))
 struct CommandLineTests {
     /// The exit status and stderr of `kvbench arguments`.
     private func kvbench(_ arguments: [String]) throws -> (status: Int32, standardError: String) {

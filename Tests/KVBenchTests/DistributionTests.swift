@@ -1,7 +1,7 @@
 import Testing
 @testable import KVBench
 
-@Suite("Key distributions")
+@Suite("Key distributions", .timeLimit(.minutes(2)))
 struct DistributionTests {
     @Test("uniform covers the whole range evenly")
     func uniformIsEven() {

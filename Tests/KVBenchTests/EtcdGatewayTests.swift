@@ -2,7 +2,7 @@ import KVCommandLine
 import Testing
 @testable import KVBench
 
-@Suite("etcd JSON gateway")
+@Suite("etcd JSON gateway", .timeLimit(.minutes(2)))
 struct EtcdGatewayTests {
     private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 

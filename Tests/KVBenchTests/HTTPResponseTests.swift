@@ -1,7 +1,7 @@
 import Testing
 @testable import KVBench
 
-@Suite("HTTP/1.1 responses")
+@Suite("HTTP/1.1 responses", .timeLimit(.minutes(2)))
 struct HTTPResponseTests {
     private func parse(_ text: String) throws -> (response: HTTPResponse, length: Int)? {
         try HTTPResponse.parse(Array(text.utf8)[...])

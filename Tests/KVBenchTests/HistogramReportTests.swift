@@ -1,7 +1,7 @@
 import Testing
 @testable import KVBench
 
-@Suite("Latency histograms and reports")
+@Suite("Latency histograms and reports", .timeLimit(.minutes(2)))
 struct HistogramReportTests {
     @Test("percentiles of 1...1000 microseconds")
     func percentiles() {

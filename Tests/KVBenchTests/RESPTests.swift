@@ -1,7 +1,7 @@
 import Testing
 @testable import KVBench
 
-@Suite("RESP")
+@Suite("RESP", .timeLimit(.minutes(2)))
 struct RESPTests {
     private func parse(_ text: String) throws -> (value: RESPValue, length: Int)? {
         try RESPValue.parse(Array(text.utf8)[...])

@@ -1,7 +1,7 @@
 import Testing
 @testable import KVBench
 
-@Suite("The runner against an in-memory store")
+@Suite("The runner against an in-memory store", .timeLimit(.minutes(2)))
 struct RunnerTests {
     private func run(
         _ workload: Workload, store: MemoryStore, clients: Int = 3, operations: Int = 3_000

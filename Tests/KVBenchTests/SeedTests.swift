@@ -1,7 +1,7 @@
 import Testing
 @testable import KVBench
 
-@Suite("Seeds")
+@Suite("Seeds", .timeLimit(.minutes(2)))
 struct SeedTests {
     private func keys(seed: UInt64, stream: Int = 0, distribution: KeyDistribution) -> [Int] {
         var random = SeededGenerator(seed: seed, stream: stream)

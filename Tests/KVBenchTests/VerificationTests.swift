@@ -1,7 +1,7 @@
 import Testing
 @testable import KVBench
 
-@Suite("Checking what the store returns")
+@Suite("Checking what the store returns", .timeLimit(.minutes(2)))
 struct VerificationTests {
     private let key = RecordKey.record(12)
 

@@ -1,7 +1,7 @@
 import Testing
 @testable import KVBench
 
-@Suite("Workload mixes")
+@Suite("Workload mixes", .timeLimit(.minutes(2)))
 struct WorkloadMixTests {
     static let expected: [(Workload, [OperationKind: Double])] = [
         (.a, [.read: 0.5, .update: 0.5]),

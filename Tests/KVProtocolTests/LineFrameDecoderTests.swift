@@ -3,7 +3,7 @@ import KVTestSupport
 import NIOCore
 import Testing
 
-@Suite("Line framing")
+@Suite("Line framing", .timeLimit(.minutes(2)))
 struct LineFrameDecoderTests {
     /// Feeds `chunks` one after another, as the network would, and collects the frames.
     private func frames(_ chunks: [[UInt8]], maxLength: Int = 16, eof: Bool = true) throws -> [String] {

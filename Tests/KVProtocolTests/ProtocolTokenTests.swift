@@ -2,7 +2,7 @@ import KVProtocol
 import KVTestSupport
 import Testing
 
-@Suite("Token escaping")
+@Suite("Token escaping", .timeLimit(.minutes(2)))
 struct ProtocolTokenTests {
     @Test("random byte strings round-trip and encode to printable, space-free tokens")
     func randomRoundTrip() throws {

@@ -2,7 +2,7 @@ import KVProtocol
 import KVTestSupport
 import Testing
 
-@Suite("Request parsing and encoding")
+@Suite("Request parsing and encoding", .timeLimit(.minutes(2)))
 struct RequestTests {
     private func parse(_ line: String) throws(ProtocolError) -> Request {
         try Request.parse(Array(line.utf8)[...])

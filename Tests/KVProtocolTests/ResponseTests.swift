@@ -2,7 +2,7 @@ import KVProtocol
 import KVTestSupport
 import Testing
 
-@Suite("Responses")
+@Suite("Responses", .timeLimit(.minutes(2)))
 struct ResponseTests {
     /// Feeds the encoded answers line by line and collects what the assembler returns.
     private func reparse(_ responses: [Response]) throws -> [Response] {

@@ -3,7 +3,7 @@ import RaftSimulation
 import Testing
 
 /// Membership changes, one voter at a time (thesis §4.1).
-@Suite("Membership changes (thesis §4.1)")
+@Suite("Membership changes (thesis §4.1)", .timeLimit(.minutes(2)))
 struct ConfChangeTests {
     @Test("thesis §4.1 adding a server: it catches up from the leader and counts in the quorum once applied")
     func addNode() {

@@ -3,7 +3,7 @@ import RaftSimulation
 import Testing
 
 /// Leader election, Raft paper §5.2 and §5.4.1.
-@Suite("Election (§5.2, §5.4.1)")
+@Suite("Election (§5.2, §5.4.1)", .timeLimit(.minutes(2)))
 struct ElectionTests {
     @Test("§5.2 'If a follower receives no communication over a period of time called the election timeout, then it assumes there is no viable leader and begins an election'")
     func followerCampaignsAfterTimeout() {
@@ -144,7 +144,7 @@ struct ElectionTests {
     }
 }
 
-@Suite("Pre-vote vote rules")
+@Suite("Pre-vote vote rules", .timeLimit(.minutes(2)))
 struct PreVoteRuleTests {
     @Test("§5.4.1 applies to pre-votes too: a node with a stale log cannot even win the pre-vote")
     func staleLogLosesPreVote() {

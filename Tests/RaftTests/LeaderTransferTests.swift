@@ -3,7 +3,7 @@ import RaftSimulation
 import Testing
 
 /// Leadership transfer, Raft thesis §3.10.
-@Suite("Leader transfer (thesis §3.10)")
+@Suite("Leader transfer (thesis §3.10)", .timeLimit(.minutes(2)))
 struct LeaderTransferTests {
     @Test("thesis §3.10 'the prior leader sends a TimeoutNow request to the target server ... the target server ... begins a new election'")
     func transferToUpToDateFollower() {

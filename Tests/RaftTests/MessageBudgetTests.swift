@@ -5,7 +5,7 @@ import Testing
 /// Message budgets in a healthy 3-node cluster (pre-vote and check-quorum on, heartbeat every tick,
 /// election timeout 10 ticks). Each budget is the exact count the protocol needs; a regression that adds
 /// chatter fails here.
-@Suite("Message budgets")
+@Suite("Message budgets", .timeLimit(.minutes(2)))
 struct MessageBudgetTests {
     @Test("electing a leader costs at most 16 messages")
     func election() {

@@ -2,7 +2,7 @@ import Raft
 import RaftSimulation
 import Testing
 
-@Suite("Message wire encoding")
+@Suite("Message wire encoding", .timeLimit(.minutes(2)))
 struct MessageCodecTests {
     static let allKinds: [MessageKind] = [
         .append, .appendResponse, .requestVote, .requestVoteResponse, .requestPreVote, .requestPreVoteResponse,

@@ -3,7 +3,7 @@ import RaftSimulation
 import Testing
 
 /// Pre-vote and check-quorum, Raft thesis §9.6 and §6.2 (leader stickiness §4.2.3).
-@Suite("Pre-vote and check-quorum (thesis §9.6, §6.2)")
+@Suite("Pre-vote and check-quorum (thesis §9.6, §6.2)", .timeLimit(.minutes(2)))
 struct PreVoteCheckQuorumTests {
     @Test("thesis §9.6 'a candidate would first ask other servers whether its log was up-to-date enough to get their vote': a partitioned node rejoining does not disrupt the leader")
     func partitionedNodeDoesNotDisrupt() {

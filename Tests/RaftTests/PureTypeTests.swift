@@ -2,7 +2,7 @@
 import Testing
 
 /// The small pure types: quorum arithmetic, progress and flow control, the log.
-@Suite("Quorum")
+@Suite("Quorum", .timeLimit(.minutes(2)))
 struct QuorumTests {
     @Test("the committed index is the highest index a majority has", arguments: [
         ([], 0),
@@ -31,7 +31,7 @@ struct QuorumTests {
     }
 }
 
-@Suite("Progress and inflights")
+@Suite("Progress and inflights", .timeLimit(.minutes(2)))
 struct ProgressTests {
     @Test("maybeUpdate raises match and next, ignores stale acks")
     func maybeUpdate() {
@@ -107,7 +107,7 @@ struct ProgressTests {
     }
 }
 
-@Suite("Log")
+@Suite("Log", .timeLimit(.minutes(2)))
 struct LogTests {
     func log(_ terms: [UInt64], unstable: [UInt64] = []) -> RaftLog {
         let storage = makeStorage(voters: [1], logTerms: terms)
@@ -195,7 +195,7 @@ struct LogTests {
     }
 }
 
-@Suite("MemoryStorage")
+@Suite("MemoryStorage", .timeLimit(.minutes(2)))
 struct MemoryStorageTests {
     @Test("append overwrites a conflicting suffix; compaction keeps the term of the last dropped entry")
     func appendAndCompact() throws {

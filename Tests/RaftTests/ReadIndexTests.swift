@@ -3,7 +3,7 @@ import RaftSimulation
 import Testing
 
 /// Linearizable reads without writing the log, Raft thesis §6.4.
-@Suite("ReadIndex (thesis §6.4)")
+@Suite("ReadIndex (thesis §6.4)", .timeLimit(.minutes(2)))
 struct ReadIndexTests {
     @Test("thesis §6.4 'the leader records its current commit index ... sends a new round of heartbeats ... once a majority acknowledge, the read index is safe'")
     func leaderReadIndex() {

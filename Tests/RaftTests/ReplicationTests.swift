@@ -3,7 +3,7 @@ import RaftSimulation
 import Testing
 
 /// Log replication and commitment, Raft paper §5.3 and §5.4.2.
-@Suite("Replication (§5.3, §5.4.2)")
+@Suite("Replication (§5.3, §5.4.2)", .timeLimit(.minutes(2)))
 struct ReplicationTests {
     @Test("§5.3 'A log entry is committed once the leader that created the entry has replicated it on a majority of the servers'")
     func commitOnMajority() {
@@ -228,7 +228,7 @@ struct ReplicationTests {
     }
 }
 
-@Suite("Flow control and progress")
+@Suite("Flow control and progress", .timeLimit(.minutes(2)))
 struct FlowControlTests {
     @Test("a leader in replicate state stops at maxInflightMessages unacknowledged appends")
     func inflightLimit() {

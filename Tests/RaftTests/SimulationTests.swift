@@ -20,7 +20,7 @@ enum SeedBudget {
     }
 }
 
-@Suite("Seeded simulator")
+@Suite("Seeded simulator", .timeLimit(.minutes(15)))  // ~1.5 min here; generous for slower CI machines
 struct SimulationTests {
     @Test("safety after every step, liveness after healing", arguments: 0..<SeedBudget.shards)
     func sweep(shard: Int) {

@@ -3,7 +3,7 @@ import RaftSimulation
 import Testing
 
 /// Log compaction and snapshots, Raft paper §7.
-@Suite("Snapshots (§7)")
+@Suite("Snapshots (§7)", .timeLimit(.minutes(2)))
 struct SnapshotTests {
     /// Compacts node `id`'s storage up to its applied index, as a raftstore's log GC would.
     func compact(_ cluster: LocalCluster, _ id: UInt64) -> UInt64 {
