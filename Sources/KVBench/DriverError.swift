@@ -1,3 +1,5 @@
+import KVClient
+
 /// A failed operation against a store, as every driver reports it, so errors are counted alike for all
 /// stores.
 public struct DriverError: Error, CustomStringConvertible {
@@ -61,3 +63,27 @@ public struct DriverError: Error, CustomStringConvertible {
 
 extension DriverError: Sendable {}
 extension DriverError.Kind: Sendable {}
+
+// MARK: - From client errors
+
+extension DriverError {
+    /// The driver error for a client (socket or line-protocol) error.
+    public init(_ error: KVClientError) {
+        switch error.kind {
+        case .invalidAddress, .unreachable: self.init(.unreachable, error.message)
+        case .timeout: self.init(.timeout, error.message)
+        case .connectionClosed: self.init(.connectionClosed, error.message)
+        case .server(let code): self.init(.server(code.rawValue), error.message)
+        case .badResponse: self.init(.badResponse, error.message)
+        }
+    }
+
+    /// Runs a client call, reporting its failure as a driver error.
+    static func mapping<T>(_ body: () throws(KVClientError) -> T) throws(DriverError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw DriverError(error)
+        }
+    }
+}

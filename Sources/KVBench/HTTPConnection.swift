@@ -14,7 +14,9 @@ final class HTTPConnection {
     ///
     /// - Throws: ``DriverError`` when the server cannot be reached.
     init(address: NodeAddress, timeout: Double) throws(DriverError) {
-        stream = try SocketStream(address: address, timeout: timeout)
+        stream = try DriverError.mapping { () throws(KVClientError) in
+            try SocketStream(address: address, timeout: timeout)
+        }
         switch address {
         case .tcp: hostHeader = address.description
         case .unix: hostHeader = "localhost"
@@ -37,14 +39,14 @@ final class HTTPConnection {
             "POST \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
                 .utf8)
         request.append(contentsOf: body)
-        try stream.write(request)
+        try DriverError.mapping { () throws(KVClientError) in try stream.write(request) }
         while true {
             if let (response, length) = try HTTPResponse.parse(stream.unread) {
                 stream.consume(length)
                 if response.closesConnection { isClosed = true }
                 return response
             }
-            try stream.fill()
+            try DriverError.mapping { () throws(KVClientError) in try stream.fill() }
         }
     }
 }

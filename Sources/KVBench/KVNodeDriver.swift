@@ -1,10 +1,8 @@
 import KVClient
 import KVProtocol
 
-/// Drives this project's node over the line protocol: ``KVClient``'s socket set-up and ``KVProtocol``'s request
-/// encoding and answer assembly, over the same ``SocketStream`` the Redis and etcd drivers use, so the three
-/// differ only in their wire protocol. (`LineConnection` grows its buffer by 64 KiB of zeros per read, which
-/// would put client work on this store's side of the comparison.)
+/// Drives this project's node over the line protocol through ``KVClient``'s `LineConnection`, which sits on
+/// the same `SocketStream` the Redis and etcd drivers use, so the three differ only in their wire protocol.
 ///
 /// Transactions (`txn-transfer`) need the Percolator API, which the node does not serve yet; ``transfer`` says
 /// so instead of imitating one with raw writes.
@@ -12,10 +10,7 @@ public final class KVNodeDriver {
     /// How many requests the load phase sends before reading their answers.
     static let loadPipelineDepth = 256
 
-    private let stream: SocketStream
-    private var assembler = ResponseAssembler()
-    /// The longest answer line accepted: a fully escaped largest value and some.
-    static let maxLineLength = ProtocolLimits.maxLineLength + 64
+    private let connection: LineConnection
 
     /// Connects to a node.
     ///
@@ -24,7 +19,9 @@ public final class KVNodeDriver {
     ///   - timeout: The bound on each network wait, in seconds.
     /// - Throws: ``DriverError`` when the node cannot be reached.
     public init(address: NodeAddress, timeout: Double) throws(DriverError) {
-        stream = try SocketStream(address: address, timeout: timeout)
+        connection = try DriverError.mapping { () throws(KVClientError) in
+            try LineConnection(to: address, timeout: timeout)
+        }
     }
 
     /// Why `txn-transfer` cannot run against the node yet.
@@ -38,7 +35,7 @@ public final class KVNodeDriver {
     }
 
     private func call(_ request: Request) throws(DriverError) -> Response {
-        try stream.write(request.encoded)
+        try DriverError.mapping { () throws(KVClientError) in try connection.send(request) }
         let response = try readResponse()
         if case .error(let error) = response {
             throw DriverError(.server(error.code.rawValue), "\(error.code.rawValue) \(error.message)")
@@ -48,41 +45,14 @@ public final class KVNodeDriver {
 
     /// Reads the next complete answer (all lines of a row answer).
     private func readResponse() throws(DriverError) -> Response {
-        while true {
-            guard let length = stream.offset(of: 0x0A) else {
-                if stream.unreadCount > Self.maxLineLength {
-                    throw DriverError(.badResponse, "answer line from \(stream.address) is too long")
-                }
-                try stream.fill()
-                continue
-            }
-            let answer: Response?
-            do {
-                answer = try assembler.feed(stream.unread.prefix(length))
-            } catch {
-                throw DriverError(.badResponse, "bad answer from \(stream.address): \(error.message)")
-            }
-            stream.consume(length + 1)
-            if let answer { return answer }
-        }
+        try DriverError.mapping { () throws(KVClientError) in try connection.readResponse() }
     }
 
     private func unexpected(_ verb: String, _ response: Response) -> DriverError {
         if case .error(let error) = response {
             return DriverError(.server(error.code.rawValue), "\(error.code.rawValue) \(error.message)")
         }
-        return DriverError(.badResponse, "unexpected answer to \(verb) from \(stream.address)")
-    }
-
-    /// The driver error for a client error.
-    static func driverError(_ error: KVClientError) -> DriverError {
-        switch error.kind {
-        case .invalidAddress, .unreachable: DriverError(.unreachable, error.message)
-        case .timeout: DriverError(.timeout, error.message)
-        case .connectionClosed: DriverError(.connectionClosed, error.message)
-        case .server(let code): DriverError(.server(code.rawValue), error.message)
-        case .badResponse: DriverError(.badResponse, error.message)
-        }
+        return DriverError(.badResponse, "unexpected answer to \(verb) from \(connection.address)")
     }
 }
 
@@ -139,7 +109,7 @@ extension KVNodeDriver: StoreDriver {
             for pair in pairs[index..<end] {
                 batch.append(contentsOf: Request.put(key: pair.key, value: pair.value).encoded)
             }
-            try stream.write(batch)
+            try DriverError.mapping { () throws(KVClientError) in try connection.send(batch) }
             var responses: [Response] = []
             responses.reserveCapacity(end - index)
             for _ in index..<end { responses.append(try readResponse()) }

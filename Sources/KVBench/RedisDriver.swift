@@ -26,7 +26,9 @@ public final class RedisDriver {
     ///   - indexesKeys: Whether inserts also add their key to the scan index.
     /// - Throws: ``DriverError`` when the server cannot be reached.
     public init(address: NodeAddress, timeout: Double, indexesKeys: Bool) throws(DriverError) {
-        stream = try SocketStream(address: address, timeout: timeout)
+        stream = try DriverError.mapping { () throws(KVClientError) in
+            try SocketStream(address: address, timeout: timeout)
+        }
         self.indexesKeys = indexesKeys
     }
 
@@ -41,7 +43,7 @@ public final class RedisDriver {
     private func roundTrip(_ commands: [[[UInt8]]]) throws(DriverError) -> [RESPValue] {
         var bytes: [UInt8] = []
         for command in commands { RESPValue.appendCommand(command, to: &bytes) }
-        try stream.write(bytes)
+        try DriverError.mapping { () throws(KVClientError) in try stream.write(bytes) }
         var replies: [RESPValue] = []
         replies.reserveCapacity(commands.count)
         while replies.count < commands.count {
@@ -49,7 +51,7 @@ public final class RedisDriver {
                 stream.consume(length)
                 replies.append(value)
             } else {
-                try stream.fill()
+                try DriverError.mapping { () throws(KVClientError) in try stream.fill() }
             }
         }
         return replies

@@ -1,30 +1,17 @@
 import KVProtocol
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// A blocking connection to a node that sends request lines and reads answer lines.
+/// A blocking connection to a node that sends request lines and reads answer lines, over a
+/// ``SocketStream``.
 ///
 /// One thread may send while another reads (the way `kvctl batch` pipelines), but two threads must not both
 /// send or both read. Every wait is bounded by the timeout given at creation.
 public final class LineConnection {
-    /// The address connected to.
-    public let address: NodeAddress
-    /// How long any one connect, send or read may wait, in seconds; `nil` waits forever.
-    public let timeout: Double?
-
-    private let descriptor: Int32
-    private var buffer: [UInt8] = []
-    /// Receives land here first; allocated once, so a read costs no allocation or zeroing.
-    private var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-    private var bufferStart = 0
+    /// The stream underneath.
+    public let stream: SocketStream
     private var assembler = ResponseAssembler()
 
     /// The longest answer line accepted (a full `VALUE` of the largest value, escaped, and some).
-    static let maxLineLength = ProtocolLimits.maxLineLength + 64
+    public static let maxLineLength = ProtocolLimits.maxLineLength + 64
 
     /// Connects.
     ///
@@ -33,32 +20,20 @@ public final class LineConnection {
     ///   - timeout: The bound on each wait, in seconds, or `nil`.
     /// - Throws: ``KVClientError`` of kind ``KVClientError/Kind/unreachable`` or ``KVClientError/Kind/timeout``.
     public init(to address: NodeAddress, timeout: Double? = 10) throws(KVClientError) {
-        self.address = address
-        self.timeout = timeout
-        self.descriptor = try SocketConnector.connect(to: address, timeout: timeout)
+        stream = try SocketStream(address: address, timeout: timeout)
     }
 
-    deinit {
-        close(descriptor)
-    }
+    /// The address connected to.
+    public var address: NodeAddress { stream.address }
+    /// How long any one connect, send or read may wait, in seconds; `nil` waits forever.
+    public var timeout: Double? { stream.timeout }
 
     /// Sends bytes (one or more complete request lines).
     ///
     /// - Throws: ``KVClientError`` of kind ``KVClientError/Kind/connectionClosed`` or
     ///   ``KVClientError/Kind/timeout``.
     public func send(_ bytes: [UInt8]) throws(KVClientError) {
-        var offset = 0
-        while offset < bytes.count {
-            try wait(for: Int16(POLLOUT), doing: "sending")
-            let sent = bytes.withUnsafeBytes { raw in
-                Glibc.send(descriptor, raw.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            if sent < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                throw KVClientError(.connectionClosed, "lost the connection to \(address): \(String(cString: strerror(errno)))")
-            }
-            offset += sent
-        }
+        try stream.write(bytes)
     }
 
     /// Sends one request.
@@ -68,7 +43,7 @@ public final class LineConnection {
 
     /// Tells the node that no more requests follow; it answers what it has, then closes.
     public func finishSending() {
-        shutdown(descriptor, Int32(SHUT_WR))
+        stream.finishWriting()
     }
 
     /// Reads the next complete answer (all lines of a row answer).
@@ -77,12 +52,15 @@ public final class LineConnection {
     ///   or ``KVClientError/Kind/badResponse``. An `ERR` answer is returned, not thrown.
     public func readResponse() throws(KVClientError) -> Response {
         while true {
-            let line = try readLine()
+            let length = try nextLineLength()
+            let answer: Response?
             do {
-                if let response = try assembler.feed(line[...]) { return response }
+                answer = try assembler.feed(stream.unread.prefix(length))
             } catch {
                 throw KVClientError(.badResponse, "bad answer from \(address): \(error.message)")
             }
+            stream.consume(length + 1)
+            if let answer { return answer }
         }
     }
 
@@ -96,57 +74,22 @@ public final class LineConnection {
     ///
     /// - Throws: As ``readResponse()``.
     public func readLine() throws(KVClientError) -> [UInt8] {
-        var searchFrom = bufferStart
-        while true {
-            if let newline = buffer[searchFrom...].firstIndex(of: 0x0A) {
-                var end = newline
-                if end > bufferStart && buffer[end - 1] == 0x0D { end -= 1 }
-                let line = Array(buffer[bufferStart..<end])
-                bufferStart = newline + 1
-                if bufferStart == buffer.count {
-                    buffer.removeAll(keepingCapacity: true)
-                    bufferStart = 0
-                }
-                return line
-            }
-            if buffer.count - bufferStart > Self.maxLineLength {
-                throw KVClientError(.badResponse, "answer line from \(address) is longer than \(Self.maxLineLength) bytes")
-            }
-            if bufferStart > 0 && bufferStart > buffer.count / 2 {
-                buffer.removeFirst(bufferStart)
-                bufferStart = 0
-            }
-            searchFrom = buffer.count
-            try fill()
-        }
+        let length = try nextLineLength()
+        var line = Array(stream.unread.prefix(length))
+        stream.consume(length + 1)
+        if line.last == 0x0D { line.removeLast() }
+        return line
     }
 
-    private func fill() throws(KVClientError) {
-        try wait(for: Int16(POLLIN), doing: "waiting for an answer")
-        let received = chunk.withUnsafeMutableBytes { raw in recv(descriptor, raw.baseAddress!, raw.count, 0) }
-        if received > 0 {
-            buffer.append(contentsOf: chunk[..<received])
-            return
-        }
-        if received == 0 {
-            throw KVClientError(.connectionClosed, "\(address) closed the connection")
-        }
-        if errno == EINTR || errno == EAGAIN { return }
-        throw KVClientError(.connectionClosed, "lost the connection to \(address): \(String(cString: strerror(errno)))")
-    }
-
-    private func wait(for events: Int16, doing what: String) throws(KVClientError) {
-        var pollDescriptor = pollfd(fd: descriptor, events: events, revents: 0)
-        let milliseconds = timeout.map { Int32(min($0 * 1000, Double(Int32.max))) } ?? -1
+    /// Waits until a whole line is buffered and returns its length (without the LF).
+    private func nextLineLength() throws(KVClientError) -> Int {
         while true {
-            let ready = poll(&pollDescriptor, 1, milliseconds)
-            if ready > 0 { return }
-            if ready == 0 {
-                throw KVClientError(.timeout, "timed out after \(timeout ?? 0) s \(what) (\(address))")
+            if let length = stream.offset(of: 0x0A) { return length }
+            if stream.unreadCount > Self.maxLineLength {
+                throw KVClientError(
+                    .badResponse, "answer line from \(address) is longer than \(Self.maxLineLength) bytes")
             }
-            if errno != EINTR {
-                throw KVClientError(.connectionClosed, "poll failed: \(String(cString: strerror(errno)))")
-            }
+            try stream.fill()
         }
     }
 }
@@ -154,5 +97,5 @@ public final class LineConnection {
 // MARK: - Sendable
 
 // One sender thread and one reader thread may share a connection (see the type's documentation): `send`
-// touches only the descriptor, reads touch only the read buffer.
+// touches only the stream's descriptor, reads only its buffer and the assembler.
 extension LineConnection: @unchecked Sendable {}

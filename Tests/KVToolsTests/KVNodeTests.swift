@@ -113,7 +113,7 @@ struct KVNodeTests {
         #expect(missing.status == 1)
         #expect(missing.standardError.contains("does not exist"))
         try FileManager.default.createDirectory(atPath: node.directory.file("junk"), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: node.directory.file("junk/data.mdb"), contents: Data(repeating: 7, count: 8192))
+        _ = FileManager.default.createFile(atPath: node.directory.file("junk/data.mdb"), contents: Data(repeating: 7, count: 8192))
         let corrupt = try runCommand(kvdump, ["stat", node.directory.file("junk")], directory: node.directory.path)
         #expect(corrupt.status == 1)
         #expect(corrupt.standardError.contains("no valid LMDB data file"))
