@@ -21,6 +21,8 @@ public struct EngineError: Error, Sendable, CustomStringConvertible {
         case directoryMissing
         /// The directory exists but holds no LMDB environment, or a damaged one.
         case notAnEnvironment
+        /// The data file is shorter than its meta page says: pages the database refers to are missing.
+        case truncated
         /// A column family is missing from an environment opened read-only.
         case columnFamilyMissing
         /// A write was attempted on an environment opened read-only.

@@ -45,7 +45,8 @@ public final class Environment {
     ///   - options: Map size, read-only mode, durability.
     /// - Throws: ``EngineError/directoryMissing`` when the directory does not exist (and is not created);
     ///   ``EngineError/directoryLocked`` when another process writes to it; ``EngineError/notAnEnvironment`` when
-    ///   it holds no LMDB data file or a damaged one; ``EngineError/columnFamilyMissing`` never (a read-only
+    ///   it holds no LMDB data file or a damaged one; ``EngineError/Code/truncated`` when `data.mdb` is shorter
+    ///   than its meta page says (the message names both sizes); ``EngineError/columnFamilyMissing`` never (a read-only
     ///   open tolerates missing families and reports them on use); other LMDB or `errno` failures as
     ///   ``EngineError/Code/lmdb(_:)``.
     public init(path: String, options: EnvironmentOptions = EnvironmentOptions()) throws {
@@ -84,6 +85,9 @@ public final class Environment {
                 throw EngineError(.notAnEnvironment, "\(path) holds no valid LMDB data file (\(String(cString: mdb_strerror(rc))))")
             }
             try Self.check(rc, "mdb_env_open \(path)")
+            // Before any page beyond the meta pages is touched: LMDB maps the file, so reading a page past its
+            // end would be a SIGBUS, not an error.
+            try Self.checkFileLength(env, path: path)
             databases = try Self.openDatabases(env, readOnly: options.readOnly)
         } catch {
             mdb_env_close(env)
@@ -263,6 +267,29 @@ public final class Environment {
 
     private static func check(_ rc: Int32, _ call: @autoclosure () -> String) throws {
         if rc != 0 { throw EngineError.lmdb(rc, call()) }
+    }
+
+    /// Refuses a data file shorter than its newest meta page says: `(last page + 1) * page size` bytes.
+    ///
+    /// A file cut short (a bad copy, a disk that acknowledged writes it never made) would open fine and then
+    /// kill the process with SIGBUS on the first read of a missing page.
+    private static func checkFileLength(_ env: OpaquePointer, path: String) throws {
+        var envInfo = MDB_envinfo()
+        var envStat = MDB_stat()
+        try check(mdb_env_info(env, &envInfo), "mdb_env_info")
+        try check(mdb_env_stat(env, &envStat), "mdb_env_stat")
+        let expected = (Int(envInfo.me_last_pgno) + 1) * Int(envStat.ms_psize)
+        let file = path + "/data.mdb"
+        var info = stat()
+        guard stat(file, &info) == 0 else {
+            throw EngineError(.lmdb(errno), "cannot stat \(file): \(String(cString: strerror(errno)))")
+        }
+        if Int(info.st_size) < expected {
+            throw EngineError(
+                .truncated,
+                "\(file) is truncated: its meta page says the data reaches \(expected) bytes (page \(envInfo.me_last_pgno) "
+                    + "of \(envStat.ms_psize) bytes) but the file has \(info.st_size) bytes; restore it from a copy")
+        }
     }
 
     private static func makeDirectories(_ path: String) throws {

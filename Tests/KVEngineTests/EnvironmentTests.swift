@@ -127,6 +127,33 @@ struct EnvironmentTests {
         #expect(throws: EngineError.notAnEnvironment) { try Environment(path: directory.file("plain-file")) }
     }
 
+    @Test("a data.mdb cut short is refused at open, naming the file and both sizes, instead of a SIGBUS later")
+    func truncatedDataFile() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("data")
+        do {
+            let environment = try Environment(path: path)
+            try environment.write { txn in
+                for i in 0..<50_000 { try txn.put(bytes("value-\(i)-" + String(repeating: "v", count: 40)), for: bytes("key-\(i)")) }
+            }
+            environment.close()
+        }
+        let file = path + "/data.mdb"
+        #expect(truncate(file, 1 << 20) == 0)
+        var readOnly = EnvironmentOptions()
+        readOnly.readOnly = true
+        for options in [EnvironmentOptions(), readOnly] {
+            do {
+                _ = try Environment(path: path, options: options)
+                Issue.record("a truncated data.mdb was opened")
+            } catch let error as EngineError {
+                #expect(error.code == .truncated)
+                #expect(error.message.contains(file))
+                #expect(error.message.contains("1048576 bytes"))
+            }
+        }
+    }
+
     @Test("a full map grows instead of failing, while readers keep reading")
     func mapGrowth() throws {
         let directory = TemporaryDirectory()
