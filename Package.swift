@@ -35,14 +35,25 @@ let package = Package(
         ),
         // Client side of the line protocol: blocking connections for tools and scripts.
         .target(name: "KVClient", dependencies: ["KVProtocol"]),
-        // The node's network front end and the standalone (single-region) store with group commit.
+        // A process's network front end: connections, pipelining, back-pressure; serves a NodeService.
         .target(
             name: "KVServer",
             dependencies: [
-                "KVEngine", "KVProtocol",
+                "KVProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Multi-Raft on one node: region peers over the log engine, the store loop (one log sync per round),
+        // apply into LMDB through unflushed layers, the standalone node as one region with one voter.
+        .target(
+            name: "RaftStore",
+            dependencies: [
+                "Raft", "LogEngine", "KVEngine", "KVProtocol", "KVServer",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -57,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "kvnode",
             dependencies: [
-                "KVServer", "KVEngine", "KVCommandLine",
+                "KVServer", "RaftStore", "KVCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -97,22 +108,26 @@ let package = Package(
         .executableTarget(name: "enginebench", dependencies: ["KVEngine"]),
         // The Raft algorithm as a pure, deterministic state machine (no dependencies at all).
         .target(name: "Raft"),
+        // The node's append-only log of Raft entries and hard states for every region: preallocated segments,
+        // checksummed records, one fdatasync per batch, compaction and crash recovery.
+        .target(name: "LogEngine", dependencies: ["Raft"]),
         // Seeded fault-injecting cluster simulator and safety checker for Raft (test support, and raftbench).
         .target(name: "RaftSimulation", dependencies: ["Raft"]),
         // Raft micro-benchmark and simulator seed sweeper.
         .executableTarget(name: "raftbench", dependencies: ["Raft", "RaftSimulation"]),
         // Helpers shared by test targets: temporary directories, child processes, built binaries.
-        .target(name: "KVTestSupport", dependencies: ["KVClient"]),
+        .target(name: "KVTestSupport", dependencies: ["KVClient", "LogEngine"]),
         .testTarget(name: "KVBenchTests", dependencies: ["KVBench", "kvbench", "KVProtocol", "KVCommandLine"]),
         .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftSimulation"]),
         .testTarget(name: "KVEngineTests", dependencies: ["KVEngine", "KVTestSupport"]),
+        .testTarget(name: "LogEngineTests", dependencies: ["LogEngine", "Raft", "KVTestSupport"]),
         .testTarget(
             name: "KVProtocolTests",
             dependencies: ["KVProtocol", "KVTestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "KVServerTests",
-            dependencies: ["KVServer", "KVClient", "KVEngine", "KVProtocol", "KVTestSupport"]
+            dependencies: ["KVServer", "RaftStore", "KVClient", "KVProtocol", "KVTestSupport"]
         ),
         .testTarget(
             name: "KVToolsTests",

@@ -1,0 +1,78 @@
+import Dispatch
+import Synchronization
+
+/// Creates the next segment file in the background: header, zeros to the full size, `fdatasync`, then a
+/// directory sync, so that the writer never waits for a file to grow (a write that changes a file's size
+/// costs the journal a metadata update on every `fdatasync`).
+final class SegmentPreallocator: Sendable {
+    private let directory: String
+    private let size: Int
+    private let fileSystem: any LogFileSystem
+    private let queue = DispatchQueue(label: "kvstore.log.preallocate")
+    /// Outcome per segment id of preparations that finished.
+    private let results = Mutex<[UInt64: Result<Void, LogEngineError>]>([:])
+
+    private let background: Bool
+
+    init(directory: String, size: Int, fileSystem: any LogFileSystem, background: Bool) {
+        self.directory = directory
+        self.size = size
+        self.fileSystem = fileSystem
+        self.background = background
+    }
+
+    /// Starts creating segment `id` in the background (or, without a background, when it is taken).
+    func prepare(_ id: UInt64) {
+        guard background else { return }
+        queue.async { [self] in
+            let result = Result { () throws(LogEngineError) in try create(id) }
+            results.withLock { $0[id] = result }
+        }
+    }
+
+    /// Takes over segment `id`, found ready on disk (an earlier run prepared it).
+    func adopt(_ id: UInt64) {
+        results.withLock { $0[id] = .success(()) }
+    }
+
+    /// Waits for segment `id` to be ready, creating it now if nobody asked for it.
+    ///
+    /// - Throws: ``LogEngineError`` when the file could not be created (a full disk, say).
+    func take(_ id: UInt64) throws {
+        queue.sync {}  // the serial queue runs earlier preparations first
+        let result = results.withLock { $0.removeValue(forKey: id) }
+        switch result {
+        case .success?: return
+        case .failure(let error)?: throw error
+        case nil: try create(id)
+        }
+    }
+
+    /// Waits for background work to finish.
+    func drain() {
+        queue.sync {}
+    }
+
+    private func create(_ id: UInt64) throws(LogEngineError) {
+        let path = directory + "/" + LogFormat.segmentName(id)
+        do {
+            try? fileSystem.removeFile(path)  // a leftover of an interrupted preparation
+            let file = try fileSystem.openFile(path, mode: .create)
+            defer { file.close() }
+            try file.write(LogFormat.segmentHeader(id: id), at: 0)
+            let zeros = [UInt8](repeating: 0, count: 1 << 20)
+            var offset = LogFormat.segmentHeaderSize
+            while offset < size {
+                let count = min(zeros.count, size - offset)
+                try zeros.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: offset) }
+                offset += count
+            }
+            try file.sync()
+            try fileSystem.syncDirectory(directory)
+        } catch let error as LogEngineError {
+            throw error
+        } catch {
+            throw LogEngineError(.io(0), "cannot prepare \(path): \(error)")
+        }
+    }
+}
