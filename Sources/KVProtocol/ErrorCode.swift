@@ -41,6 +41,13 @@ extension ErrorCode {
     public static let conflict = ErrorCode(rawValue: "CONFLICT")
     /// A transaction was aborted (used by the transactional API).
     public static let aborted = ErrorCode(rawValue: "ABORTED")
+    /// The node is not the leader of the key's region (or the region has no leader yet): retry, elsewhere if
+    /// the message names the leader.
+    public static let notLeader = ErrorCode(rawValue: "NOT_LEADER")
+    /// The key lies in no region this node holds.
+    public static let keyNotInRegion = ErrorCode(rawValue: "KEY_NOT_IN_REGION")
+    /// The write was proposed but a new leader dropped it: it did not apply; retry.
+    public static let staleCommand = ErrorCode(rawValue: "STALE_COMMAND")
     /// A bug on the server side.
     public static let internalError = ErrorCode(rawValue: "INTERNAL")
 }

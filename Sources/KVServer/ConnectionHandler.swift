@@ -16,7 +16,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         case ready(Response)
     }
 
-    private let store: StandaloneStore
+    private let store: any NodeService
     private let logger: Logger
     private var context: ChannelHandlerContext?
 
@@ -38,7 +38,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Past this many unanswered requests the handler stops reading from the socket.
     static let maxUnanswered = 8192
 
-    init(store: StandaloneStore, logger: Logger) {
+    init(store: any NodeService, logger: Logger) {
         self.store = store
         self.logger = logger
     }
@@ -52,12 +52,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        store.statistics.connections.add(1, ordering: .relaxed)
+        store.serverStatistics.connections.add(1, ordering: .relaxed)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        store.statistics.connections.subtract(1, ordering: .relaxed)
+        store.serverStatistics.connections.subtract(1, ordering: .relaxed)
         context.fireChannelInactive()
     }
 
@@ -155,7 +155,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             answered += 1
         }
         if let buffer {
-            store.statistics.requests.add(answered, ordering: .relaxed)
+            store.serverStatistics.requests.add(answered, ordering: .relaxed)
             lastWrite = context.writeAndFlush(wrapOutboundOut(buffer))
         }
         if slots.isEmpty && (closeAfterAnswers || inputClosed) {

@@ -45,7 +45,7 @@ public final class NodeServer {
         public let description: String
     }
 
-    private let store: StandaloneStore
+    private let store: any NodeService
     private let configuration: Configuration
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
@@ -54,10 +54,10 @@ public final class NodeServer {
     /// Creates a server; nothing listens until ``start()``.
     ///
     /// - Parameters:
-    ///   - store: The data to serve.
+    ///   - store: The service answering requests.
     ///   - configuration: Where to listen.
     ///   - logger: Where connection-level events go.
-    public init(store: StandaloneStore, configuration: Configuration, logger: Logger = Logger(label: "kvnode")) {
+    public init(store: any NodeService, configuration: Configuration, logger: Logger = Logger(label: "kvnode")) {
         self.store = store
         self.configuration = configuration
         self.logger = logger
@@ -98,8 +98,8 @@ public final class NodeServer {
         for listener in listeners { try? listener.closeFuture.wait() }
     }
 
-    /// Stops accepting connections, answers the writes already queued, closes connections and stops the
-    /// event loops. The store's environment stays open. Idempotent.
+    /// Stops accepting connections, lets the service finish the writes already queued (``NodeService/stop()``),
+    /// closes connections and stops the event loops. Idempotent.
     public func shutdown() {
         for listener in listeners { try? listener.close().wait() }
         store.stop()

@@ -5,21 +5,23 @@ import KVEngine
 import KVProtocol
 import KVServer
 import Logging
+import RaftStore
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `kvnode`: a storage node. For now it runs standalone: one region, no Raft, no scheduler.
+/// `kvnode`: a storage node. For now it runs standalone: one region with one voter, no scheduler.
 struct KVNode: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kvnode",
         abstract: "Run a storage node of the key-value store.",
         discussion: """
-            With --standalone the node serves the whole key space by itself from its data directory: no \
-            scheduler, no replication. It listens on 127.0.0.1:20160 unless --listen or --socket say otherwise, \
-            and stops cleanly on SIGTERM or SIGINT. Every acknowledged write is on disk (fsync) before the \
-            answer is sent. See kvnode(1) and kvproto(7).
+            With --standalone the node serves the whole key space by itself from its data directory: one \
+            region whose Raft group has this node as its only voter, no scheduler. It listens on \
+            127.0.0.1:20160 unless --listen or --socket say otherwise, and stops cleanly on SIGTERM or SIGINT. \
+            Every acknowledged write is in the node's Raft log on disk (fdatasync) before the answer is sent. \
+            See kvnode(1) and kvproto(7).
             """,
         version: ToolkitVersion.release)
 
@@ -38,6 +40,14 @@ struct KVNode: ParsableCommand {
     @Option(help: ArgumentHelp("Initial LMDB map size; it doubles when full (e.g. 16G).", valueName: "size"))
     var mapSize = ByteSize(bytes: 16 << 30)
 
+    @Option(help: ArgumentHelp("Size of each Raft log segment file, preallocated (e.g. 32M).", valueName: "size"))
+    var logSegmentSize = ByteSize(bytes: 32 << 20)
+
+    @Option(help: ArgumentHelp(
+        "Milliseconds between moves of applied writes from memory into LMDB (they are in the log already).",
+        valueName: "ms"))
+    var flushInterval = 100
+
     @Option(help: "Event loop threads for connections (default: one per core).")
     var threads: Int?
 
@@ -51,6 +61,11 @@ struct KVNode: ParsableCommand {
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if logSegmentSize.bytes < 64 << 10 { throw ValidationError("--log-segment-size must be at least 64K") }
+        if logSegmentSize.bytes > 1 << 30 { throw ValidationError("--log-segment-size must be at most 1G") }
+        guard (1...60_000).contains(flushInterval) else {
+            throw ValidationError("--flush-interval must be 1 to 60000 milliseconds")
+        }
     }
 
     func run() throws {
@@ -62,17 +77,27 @@ struct KVNode: ParsableCommand {
         let logger = Logger(label: "kvnode")
         let tcp = try tcpAddress()
 
-        var options = EnvironmentOptions()
-        options.mapSize = mapSize.bytes
-        let environment: Environment
+        var options = RaftStoreOptions()
+        options.environment.mapSize = mapSize.bytes
+        options.log.segmentSize = logSegmentSize.bytes
+        options.flushMilliseconds = flushInterval
+        let failed = DispatchSemaphore(value: 0)
+        let store: RaftStore
         do {
-            environment = try Environment(path: data, options: options)
+            store = try RaftStore(
+                directory: data, options: options,
+                helloWords: ["kvnode", ToolkitVersion.release, "proto=\(ToolkitVersion.protocolRevision)", "mode=standalone"],
+                logger: logger, onFailure: { _ in failed.signal() })
         } catch {
-            throw KVNodeFailure(message: "cannot open data directory: \(error)")
+            throw KVNodeFailure(message: "cannot open data directory \(data): \(error)")
         }
-        let store = StandaloneStore(
-            environment: environment,
-            identity: ["kvnode", ToolkitVersion.release, "proto=\(ToolkitVersion.protocolRevision)", "mode=standalone"])
+        if store.migratedFromUnreplicatedFormat {
+            logger.notice("adopted a data directory without a Raft log: its keys are region 1's state at index 0")
+        }
+        guard store.waitUntilReady(timeout: 60) else {
+            store.close()
+            throw KVNodeFailure(message: "the node did not become ready: its region elected no leader")
+        }
         let server = NodeServer(
             store: store,
             configuration: .init(tcp: tcp, unixSocket: socket, threads: threads),
@@ -84,8 +109,7 @@ struct KVNode: ParsableCommand {
                 return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
             }
         } catch {
-            store.stop()
-            environment.close()
+            store.close()
             throw KVNodeFailure(message: "\(error)")
         }
 
@@ -107,10 +131,20 @@ struct KVNode: ParsableCommand {
         for address in addresses { StandardStreams.writeLine("listening on \(address)") }
         StandardStreams.flush()
 
+        // A storage failure stops the node too: a supervisor restarts it, and recovery reads the disk again.
+        DispatchQueue.global().async {
+            failed.wait()
+            logger.critical("storage failed: shutting down")
+            server.shutdown()
+            stopped.signal()
+        }
         stopped.wait()
-        environment.close()
-        logger.info("stopped")
+        store.close()
         _ = sources
+        if let failure = store.stoppedByFailure {
+            throw KVNodeFailure(message: "stopped after a storage failure: \(failure.message)")
+        }
+        logger.info("stopped")
     }
 
     private func tcpAddress() throws -> (host: String, port: Int)? {

@@ -1,21 +1,22 @@
 import KVClient
-import KVEngine
 import KVServer
 import KVTestSupport
 import Logging
+import RaftStore
 
-/// A standalone store and server in a temporary directory, listening on a Unix socket.
+/// A standalone raftstore and server in a temporary directory, listening on a Unix socket.
 /// Immutable after init; the store and server are thread-safe.
 final class ServerFixture: @unchecked Sendable {
     let directory = TemporaryDirectory(prefix: "kvserver")
-    let environment: Environment
-    let store: StandaloneStore
+    let store: RaftStore
     let server: NodeServer
     var address: NodeAddress { .unix(path: directory.file("node.sock")) }
 
     init() throws {
-        environment = try Environment(path: directory.file("data"))
-        store = StandaloneStore(environment: environment, identity: ["kvnode", "test"])
+        var options = RaftStoreOptions()
+        options.log.segmentSize = 1 << 20
+        store = try RaftStore(directory: directory.file("data"), options: options, helloWords: ["kvnode", "test"])
+        guard store.waitUntilReady(timeout: 30) else { throw FixtureError.notReady }
         server = NodeServer(
             store: store, configuration: .init(unixSocket: directory.file("node.sock"), threads: 2),
             logger: Logger(label: "test"))
@@ -32,6 +33,10 @@ final class ServerFixture: @unchecked Sendable {
 
     deinit {
         server.shutdown()
-        environment.close()
+        store.close()
     }
+}
+
+enum FixtureError: Error {
+    case notReady
 }

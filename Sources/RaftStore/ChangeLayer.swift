@@ -1,0 +1,80 @@
+/// Applied writes not yet in LMDB, sorted by key: a value, or nil for a deletion. Immutable once built, so
+/// readers on any thread share it without locks.
+final class ChangeLayer: Sendable {
+    /// Keys in ascending byte order, each once.
+    let keys: [[UInt8]]
+    /// `values[i]` belongs to `keys[i]`; nil means deleted.
+    let values: [[UInt8]?]
+    /// Memory held, roughly: keys, values and per-pair overhead.
+    let byteCount: Int
+
+    /// What a layer says about a key.
+    enum Lookup: Equatable {
+        case unchanged
+        case deleted
+        case value([UInt8])
+    }
+
+    /// Builds a layer from changes in no particular order.
+    convenience init(changes: [[UInt8]: [UInt8]?]) {
+        let sorted = changes.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        self.init(keys: sorted.map(\.key), values: sorted.map(\.value))
+    }
+
+    init(keys: [[UInt8]], values: [[UInt8]?]) {
+        self.keys = keys
+        self.values = values
+        var bytes = 0
+        for i in keys.indices { bytes += keys[i].count + (values[i]?.count ?? 0) + Self.overheadPerPair }
+        byteCount = bytes
+    }
+
+    /// Bytes charged per pair beyond its key and value (array slots, allocation headers).
+    static let overheadPerPair = 64
+
+    var count: Int { keys.count }
+
+    func lookup(_ key: [UInt8]) -> Lookup {
+        let i = lowerBound(key)
+        guard i < keys.count, keys[i] == key else { return .unchanged }
+        return values[i].map(Lookup.value) ?? .deleted
+    }
+
+    /// The position of the first key not below `key`.
+    func lowerBound(_ key: [UInt8]) -> Int {
+        var low = 0
+        var high = keys.count
+        while low < high {
+            let mid = (low + high) / 2
+            if keys[mid].lexicographicallyPrecedes(key) { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// One layer holding both, `newer` winning where they share a key.
+    static func merge(newer: ChangeLayer, older: ChangeLayer) -> ChangeLayer {
+        var keys: [[UInt8]] = []
+        var values: [[UInt8]?] = []
+        keys.reserveCapacity(newer.count + older.count)
+        values.reserveCapacity(newer.count + older.count)
+        var i = 0
+        var j = 0
+        while i < newer.count || j < older.count {
+            if j == older.count || (i < newer.count && newer.keys[i].lexicographicallyPrecedes(older.keys[j])) {
+                keys.append(newer.keys[i])
+                values.append(newer.values[i])
+                i += 1
+            } else if i == newer.count || older.keys[j].lexicographicallyPrecedes(newer.keys[i]) {
+                keys.append(older.keys[j])
+                values.append(older.values[j])
+                j += 1
+            } else {
+                keys.append(newer.keys[i])
+                values.append(newer.values[i])
+                i += 1
+                j += 1
+            }
+        }
+        return ChangeLayer(keys: keys, values: values)
+    }
+}

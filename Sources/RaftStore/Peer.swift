@@ -1,0 +1,91 @@
+import KVProtocol
+import KVServer
+import Raft
+
+/// One region's replica on this node, owned by the store loop: its Raft node and storage, how far it has
+/// applied, and the proposals waiting for their entries to be applied.
+final class Peer {
+    var region: Region
+    let peerID: UInt64
+    let storage: PeerStorage
+    let node: RaftNode
+    /// The last entry applied to the state machine (unflushed layers included).
+    var appliedIndex: UInt64
+    /// The last entry whose effects LMDB holds durably.
+    var durableAppliedIndex: UInt64
+    /// Compaction of the log requested up to here (written with the next log batch).
+    var compactTo: UInt64 = 0
+    /// Proposals in index order, waiting for their entry.
+    var proposals: [Proposal] = []
+    var proposalsHead = 0
+
+    init(region: Region, peerID: UInt64, storage: PeerStorage, node: RaftNode, appliedIndex: UInt64) {
+        self.region = region
+        self.peerID = peerID
+        self.storage = storage
+        self.node = node
+        self.appliedIndex = appliedIndex
+        self.durableAppliedIndex = appliedIndex
+    }
+
+    /// Removes and returns the proposals waiting for entries up to `index`.
+    func takeProposals(through index: UInt64) -> [Proposal] {
+        var taken: [Proposal] = []
+        while proposalsHead < proposals.count && proposals[proposalsHead].index <= index {
+            taken.append(proposals[proposalsHead])
+            proposalsHead += 1
+        }
+        if proposalsHead == proposals.count {
+            proposals.removeAll(keepingCapacity: true)
+            proposalsHead = 0
+        } else if proposalsHead > 1024 {
+            proposals.removeFirst(proposalsHead)
+            proposalsHead = 0
+        }
+        return taken
+    }
+
+    /// Removes and returns every waiting proposal.
+    func takeAllProposals() -> [Proposal] {
+        defer {
+            proposals.removeAll(keepingCapacity: true)
+            proposalsHead = 0
+        }
+        return Array(proposals[proposalsHead...])
+    }
+}
+
+/// A proposed entry and the requests of its submission it answers.
+struct Proposal {
+    /// The entry's index and term; an entry applied at that index with another term means the proposal was
+    /// dropped (a new leader overwrote it).
+    var index: UInt64
+    var term: UInt64
+    /// The submission it belongs to.
+    var submission: SubmissionInFlight
+    /// The requests of the submission this entry covers, in order: its writes and the reads among them.
+    var requests: Range<Int>
+}
+
+/// A submission whose answers are being gathered; complete once every part has been applied.
+final class SubmissionInFlight {
+    let submission: WriteSubmission
+    var responses: [Response?]
+    var partsLeft: Int
+
+    init(_ submission: WriteSubmission, parts: Int) {
+        self.submission = submission
+        responses = Array(repeating: nil, count: submission.requests.count)
+        partsLeft = parts
+    }
+
+    /// Fills every answer still missing with `response`.
+    func fail(_ response: Response) {
+        for i in responses.indices where responses[i] == nil { responses[i] = response }
+        partsLeft = 0
+    }
+
+    func complete() {
+        submission.complete(responses.map { $0 ?? .error(ProtocolError(.internalError, "request was not answered")) })
+    }
+}

@@ -1,0 +1,204 @@
+import KVEngine
+import KVProtocol
+import KVServer
+import Raft
+
+// Applying committed entries to the state machine, and answering reads from it.
+extension RaftStore {
+    /// Applies a peer's committed entries in order, answering the proposals among them. Entries up to the
+    /// peer's applied index are skipped (replayed after a restart, or already applied).
+    func apply(_ entries: [Entry], to peer: Peer, txn: Transaction) throws {
+        for entry in entries where entry.index > peer.appliedIndex {
+            var mine: Proposal?
+            for proposal in peer.takeProposals(through: entry.index) {
+                if proposal.index == entry.index && proposal.term == entry.term {
+                    mine = proposal
+                } else if proposal.submission.partsLeft > 0 {
+                    // Its entry was overwritten by a new leader's: it never applies.
+                    proposal.submission.fail(.error(ProtocolError(.staleCommand, "the write was dropped by a new leader; retry")))
+                    completions.append(proposal.submission)
+                }
+            }
+            switch entry.kind {
+            case .normal where !entry.data.isEmpty:
+                let command = try WriteCommand(decoding: entry.data)
+                guard command.regionID == peer.region.id else {
+                    throw RaftStoreError(
+                        .corrupt, "region \(peer.region.id): entry \(entry.index) carries a command for region \(command.regionID)")
+                }
+                try applyCommand(command, answering: mine, txn: txn)
+            case .confChange:
+                if let change = try? ConfChange(decoding: entry.data) { _ = peer.node.applyConfChange(change) }
+            case .normal:
+                break  // a new leader's empty entry
+            }
+            peer.appliedIndex = entry.index
+            statistics.appliedEntries.add(1, ordering: .relaxed)
+            if entry.index <= replayThrough[peer.region.id] ?? 0 {
+                statistics.replayedEntries.add(1, ordering: .relaxed)
+            }
+        }
+        if peer.region.id == peers.keys.min() {
+            statistics.appliedIndex.store(peer.appliedIndex, ordering: .relaxed)
+        }
+    }
+
+    /// Applies a command's writes; for a proposal of this node, answers its requests in order, each read
+    /// seeing exactly the writes before it.
+    private func applyCommand(_ command: WriteCommand, answering proposal: Proposal?, txn: Transaction) throws {
+        guard let proposal else {
+            for operation in command.operations { _ = try applyOperation(operation, txn: txn) }
+            return
+        }
+        let inFlight = proposal.submission
+        let answering = inFlight.partsLeft > 0
+        var operations = command.operations.makeIterator()
+        for i in proposal.requests {
+            let request = inFlight.submission.requests[i]
+            let response: Response
+            if request.isWrite {
+                guard let operation = operations.next() else {
+                    throw RaftStoreError(.corrupt, "a command holds fewer writes than its proposal")
+                }
+                response = try applyOperation(operation, txn: txn)
+            } else {
+                response = answerDuringApply(request, txn: txn)
+            }
+            if answering { inFlight.responses[i] = response }
+        }
+        for operation in IteratorSequence(operations) { _ = try applyOperation(operation, txn: txn) }
+        if answering {
+            inFlight.partsLeft -= 1
+            if inFlight.partsLeft == 0 { completions.append(inFlight) }
+        }
+    }
+
+    private func applyOperation(_ operation: WriteCommand.Operation, txn: Transaction) throws -> Response {
+        statistics.writes.add(1, ordering: .relaxed)
+        switch operation {
+        case .put(let key, let value):
+            roundChanges[key] = .some(value)
+            return .ok
+        case .delete(let key):
+            let existed: Bool
+            if let change = roundChanges[key] {
+                existed = change != nil
+            } else {
+                existed = try AppliedStateReader(layers: working.layers, txn: txn).exists(key)
+            }
+            roundChanges.updateValue(nil, forKey: key)
+            return .ok([existed ? "1" : "0"])
+        }
+    }
+
+    /// A read inside a write submission, from the state as applied so far (this round's changes included).
+    private func answerDuringApply(_ request: Request, txn: Transaction) -> Response {
+        if case .get(let key) = request, let change = roundChanges[key] {
+            return change.map(Response.value) ?? .notFound
+        }
+        sealRound()
+        return answer(request, from: AppliedStateReader(layers: working.layers, txn: txn))
+    }
+
+    /// Answers the read-only submissions whose region applied what they wait for.
+    func answerWaitingReads(txn: Transaction) throws {
+        guard !waitingReads.isEmpty else { return }
+        var still: [(index: UInt64, regionID: UInt64, submission: SubmissionInFlight)] = []
+        for waiting in waitingReads {
+            guard let peer = peers[waiting.regionID], peer.appliedIndex < waiting.index else {
+                sealRound()
+                let reader = AppliedStateReader(layers: working.layers, txn: txn)
+                let inFlight = waiting.submission
+                for (i, request) in inFlight.submission.requests.enumerated() {
+                    inFlight.responses[i] = answer(request, from: reader)
+                }
+                inFlight.partsLeft = 0
+                completions.append(inFlight)
+                continue
+            }
+            still.append(waiting)
+        }
+        waitingReads = still
+    }
+
+    // MARK: - Reading
+
+    /// Answers a request that changes nothing.
+    func answer(_ request: Request, from reader: AppliedStateReader) -> Response {
+        do {
+            switch request {
+            case .ping:
+                return .pong
+            case .hello:
+                return .ok(helloWords)
+            case .get(let key):
+                return try reader.get(key).map(Response.value) ?? .notFound
+            case .scan(let scan):
+                let (rows, more) = try reader.scan(scan)
+                return .rows(rows, more: more)
+            case .stats:
+                return try stats(reader)
+            case .quit:
+                return .ok(["bye"])
+            case .put, .delete:
+                return .error(ProtocolError(.internalError, "a write reached the read path"))
+            }
+        } catch {
+            return Self.storageError(error)
+        }
+    }
+
+    private func stats(_ reader: AppliedStateReader) throws -> Response {
+        let data = try reader.txn.statistics(of: .default)
+        let logSyncs = log.statistics.syncs.load(ordering: .relaxed)
+        let lmdbCommits = statistics.lmdbCommits.load(ordering: .relaxed)
+        return .ok([
+            "keys=\(try reader.keyCount())",
+            "bytes=\(data.bytes)",
+            "requests=\(serverStatistics.requests.load(ordering: .relaxed))",
+            "writes=\(statistics.writes.load(ordering: .relaxed))",
+            "connections=\(serverStatistics.connections.load(ordering: .relaxed))",
+            "flushes=\(logSyncs + 2 * lmdbCommits)",
+            "log_syncs=\(logSyncs)",
+            "lmdb_commits=\(lmdbCommits)",
+            "log_bytes=\(log.statistics.bytesWritten.load(ordering: .relaxed))",
+            "log_disk_bytes=\(log.statistics.diskBytes.load(ordering: .relaxed))",
+            "log_segments=\(log.statistics.segmentFiles.load(ordering: .relaxed))",
+            "applied_index=\(statistics.appliedIndex.load(ordering: .relaxed))",
+            "durable_applied_index=\(statistics.durableAppliedIndex.load(ordering: .relaxed))",
+            "unflushed_bytes=\(statistics.unflushedBytes.load(ordering: .relaxed))",
+            "regions=\(peers.count)",
+            "map_size=\(environment.mapSize)",
+            "uptime_s=\(Int(monotonicSeconds() - startTime))",
+        ])
+    }
+}
+
+// MARK: - NodeService
+
+extension RaftStore: NodeService {
+    /// Answers reads from the published unflushed changes over an LMDB snapshot taken after them.
+    public func read(_ requests: [Request]) -> [Response] {
+        let changes = published.withLock { $0 }
+        do {
+            return try environment.read { txn in
+                let reader = AppliedStateReader(layers: changes.isEmpty ? [] : changes.layers, txn: txn)
+                return requests.map { answer($0, from: reader) }
+            }
+        } catch {
+            return requests.map { _ in Self.storageError(error) }
+        }
+    }
+
+    /// Queues requests for the store loop.
+    public func submit(_ submission: WriteSubmission) {
+        wakeUp.lock()
+        if inbox.stopping {
+            wakeUp.unlock()
+            submission.complete(submission.requests.map { _ in Self.shuttingDown })
+            return
+        }
+        inbox.submissions.append(submission)
+        wakeUp.unlock(withValue: true)
+    }
+}

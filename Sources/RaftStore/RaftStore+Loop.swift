@@ -1,0 +1,358 @@
+import KVEngine
+import KVProtocol
+import KVServer
+import LogEngine
+import Raft
+
+// The store loop: one thread owns every peer. Each turn it takes what the inbox holds, ticks Raft when a
+// tick is due, proposes the new writes, and runs rounds of Ready handling until no peer has more.
+extension RaftStore {
+    func runLoop() {
+        let tick = Double(options.tickMilliseconds) / 1000
+        var nextTick = monotonicSeconds() + tick
+        while true {
+            let now = monotonicSeconds()
+            let wait = max(0, min(nextTick, nextFlushDue()) - now)
+            if !wakeUp.lock(whenValue: true, timeoutSeconds: wait) { wakeUp.lock() }
+            let (submissions, events, stopping) = takeWork()
+
+            if monotonicSeconds() >= nextTick {
+                for peer in peers.values { peer.node.tick() }
+                nextTick = monotonicSeconds() + tick
+            }
+            for event in events { handle(event) }
+            for submission in submissions { propose(submission) }
+            processReadies()
+            maybeFlush(force: stopping && options.flushOnStop)
+            markReadyWhenLeading()
+
+            if stopping && isIdle() { break }
+        }
+        loopFinishedSignal()
+    }
+
+    private func loopFinishedSignal() {
+        // Anything still queued (a failed store, or writes that came in while stopping) gets an answer.
+        let leftovers = inboxLocked { inbox -> [WriteSubmission] in
+            defer { inbox.submissions = [] }
+            return inbox.submissions
+        }
+        for submission in leftovers {
+            submission.complete(submission.requests.map { _ in failure == nil ? Self.shuttingDown : storageFailureResponse })
+        }
+        finishLoop()
+    }
+
+    /// Takes the events and, unless too much is unflushed, the submissions that fit in one round. Called with
+    /// `wakeUp` held; releases it, leaving it set only if work it can take right away remains.
+    private func takeWork() -> (submissions: [WriteSubmission], events: [StoreEvent], stopping: Bool) {
+        let events = inbox.events
+        inbox.events = []
+        var taken: [WriteSubmission] = []
+        let blocked = failure == nil && working.byteCount >= options.maxUnflushedBytes
+        if blocked && !inbox.submissions.isEmpty {
+            statistics.backPressureRounds.add(1, ordering: .relaxed)
+        } else if !blocked {
+            var bytes = 0
+            var count = 0
+            while count < inbox.submissions.count && (count == 0 || bytes < options.maxRoundBytes) && count < 4096 {
+                bytes += inbox.submissions[count].requests.reduce(0) { $0 + $1.writeBytes }
+                count += 1
+            }
+            taken = Array(inbox.submissions.prefix(count))
+            inbox.submissions.removeFirst(count)
+        }
+        let stopping = inbox.stopping
+        let more = !inbox.events.isEmpty || (!inbox.submissions.isEmpty && !blocked)
+        wakeUp.unlock(withValue: more)
+        return (taken, events, stopping)
+    }
+
+    /// When the next flush is due, if applied writes are waiting (or a failed flush is to be retried).
+    private func nextFlushDue() -> Double {
+        if let flushRetryAt { return flushRetryAt }
+        guard flush == nil, !working.active.isEmpty else { return .infinity }
+        return lastFlushStart + Double(options.flushMilliseconds) / 1000
+    }
+
+    private func isIdle() -> Bool {
+        let inboxEmpty = inboxLocked { $0.submissions.isEmpty && $0.events.isEmpty }
+        let proposalsPending = peers.values.contains { $0.proposalsHead < $0.proposals.count } || !waitingReads.isEmpty
+        let flushPending = flush != nil || (options.flushOnStop && !working.active.isEmpty && failure == nil)
+        return inboxEmpty && (failure != nil || (!proposalsPending && !flushPending))
+    }
+
+    private func markReadyWhenLeading() {
+        guard !inboxLocked({ $0.ready }) else { return }
+        let allLed = peers.values.allSatisfy { $0.node.leader != 0 && $0.appliedIndex >= $0.node.committedIndex }
+        if allLed { inboxLocked { $0.ready = true } }
+    }
+
+    // MARK: - Proposing
+
+    /// Turns a submission into Raft entries of its region (several, if its writes exceed
+    /// ``RaftStoreOptions/maxEntryBytes``), or queues it behind earlier writes if it only reads.
+    func propose(_ submission: WriteSubmission) {
+        if failure != nil {
+            submission.complete(submission.requests.map { _ in storageFailureResponse })
+            return
+        }
+        let requests = submission.requests
+        let firstKey = requests.lazy.compactMap(\.key).first ?? []
+        guard let peer = peers.values.first(where: { $0.region.contains(firstKey) }) else {
+            submission.complete(requests.map { _ in .error(ProtocolError(.keyNotInRegion, "no region here holds the key")) })
+            return
+        }
+        if requests.contains(where: { $0.key.map { !peer.region.contains($0) } ?? false }) {
+            submission.complete(requests.map { _ in
+                .error(ProtocolError(.keyNotInRegion, "the requests span several regions; send them separately"))
+            })
+            return
+        }
+        guard peer.node.role == .leader else {
+            submission.complete(requests.map { _ in
+                .error(ProtocolError(.notLeader, "region \(peer.region.id) has no leader here yet; retry"))
+            })
+            return
+        }
+        guard requests.contains(where: \.isWrite) else {
+            waitingReads.append((peer.node.lastIndex, peer.region.id, SubmissionInFlight(submission, parts: 1)))
+            return
+        }
+        var parts: [(requests: Range<Int>, operations: [WriteCommand.Operation])] = []
+        var start = 0
+        var operations: [WriteCommand.Operation] = []
+        var bytes = 0
+        for (i, request) in requests.enumerated() {
+            guard let operation = request.writeOperation else { continue }
+            let size = WriteCommand.encodedSize(operation)
+            if !operations.isEmpty && bytes + size > options.maxEntryBytes {
+                parts.append((start..<i, operations))
+                start = i
+                operations = []
+                bytes = 0
+            }
+            operations.append(operation)
+            bytes += size
+        }
+        parts.append((start..<requests.count, operations))
+        let payloads = parts.map { WriteCommand(regionID: peer.region.id, epoch: peer.region.epoch, operations: $0.operations).encoded() }
+        let inFlight = SubmissionInFlight(submission, parts: parts.count)
+        do {
+            let last = try peer.node.propose(batch: payloads)
+            let term = peer.node.term
+            for (k, part) in parts.enumerated() {
+                let index = last - UInt64(parts.count - 1 - k)
+                peer.proposals.append(Proposal(index: index, term: term, submission: inFlight, requests: part.requests))
+            }
+            statistics.proposals.add(parts.count, ordering: .relaxed)
+        } catch {
+            submission.complete(requests.map { _ in
+                .error(ProtocolError(.notLeader, "region \(peer.region.id) cannot take proposals here: \(error)"))
+            })
+        }
+    }
+
+    // MARK: - Ready
+
+    /// Persists, applies and acknowledges every peer's `Ready`, in rounds: one log write (one `fdatasync`) per
+    /// round for all peers together, then apply, then answers, then `advance`.
+    func processReadies() {
+        var rounds = 0
+        while failure == nil && rounds < 16 {
+            let ready = peers.values.filter { $0.node.hasReady() }.sorted { $0.region.id < $1.region.id }
+            guard !ready.isEmpty else { return }
+            rounds += 1
+            var batch = LogBatch()
+            var readies: [(Peer, Ready)] = []
+            for peer in ready {
+                let rd = peer.node.ready()
+                if let snapshot = rd.snapshot, !snapshot.isEmpty {
+                    fail(RaftStoreError(
+                        .storageFailed,
+                        "region \(peer.region.id) received a snapshot; installing snapshots needs the replicated cluster"))
+                    return
+                }
+                batch.append(region: peer.region.id, entries: rd.entries)
+                if let state = rd.hardState { batch.setHardState(region: peer.region.id, state) }
+                readies.append((peer, rd))
+                if !rd.messages.isEmpty && !warnedAboutMessages {
+                    warnedAboutMessages = true
+                    logger.warning("region \(peer.region.id) has peers on other stores, but this node has no transport")
+                }
+            }
+            if !batch.isEmpty {
+                addCompactions(to: &batch)
+                do {
+                    try log.write(batch)
+                    statistics.rounds.add(1, ordering: .relaxed)
+                } catch {
+                    fail(RaftStoreError(.storageFailed, "writing the log failed: \(error)"))
+                    return
+                }
+            }
+            do {
+                try environment.read { txn in
+                    for (peer, rd) in readies { try apply(rd.committedEntries, to: peer, txn: txn) }
+                    try answerWaitingReads(txn: txn)
+                }
+            } catch let error as RaftStoreError {
+                fail(error)
+                return
+            } catch {
+                fail(RaftStoreError(.storageFailed, "applying committed entries failed: \(error)"))
+                return
+            }
+            publish()
+            for (peer, rd) in readies {
+                peer.node.advance(rd)
+                if let failure = peer.storage.failure {
+                    fail(RaftStoreError(.storageFailed, "reading the log failed: \(failure.message)"))
+                    return
+                }
+                if let soft = rd.softState, soft.role != .leader { dropProposals(of: peer) }
+            }
+            let done = completions
+            completions = []
+            for submission in done { submission.complete() }
+        }
+    }
+
+    /// Compaction points that LMDB now holds durably, written along with the next log batch.
+    private func addCompactions(to batch: inout LogBatch) {
+        for peer in peers.values where peer.compactTo > log.compactionPoint(of: peer.region.id).index {
+            guard let term = try? log.term(of: peer.region.id, at: peer.compactTo) else { continue }
+            batch.compact(region: peer.region.id, upTo: peer.compactTo, term: term)
+        }
+    }
+
+    /// A peer that lost leadership answers its waiting proposals: a new leader may overwrite them.
+    private func dropProposals(of peer: Peer) {
+        for proposal in peer.takeAllProposals() where proposal.submission.partsLeft > 0 {
+            proposal.submission.fail(.error(ProtocolError(.notLeader, "leadership changed; the write may or may not apply")))
+            completions.append(proposal.submission)
+        }
+    }
+
+    /// Makes the round's changes visible to readers.
+    func publish() {
+        sealRound()
+        let changes = working
+        published.withLock { $0 = changes }
+        let bytes = changes.byteCount
+        statistics.unflushedBytes.store(bytes, ordering: .relaxed)
+        if bytes > statistics.peakUnflushedBytes.load(ordering: .relaxed) {
+            statistics.peakUnflushedBytes.store(bytes, ordering: .relaxed)
+        }
+    }
+
+    /// Turns the round's changes into a layer, so that scans (which need order) see them.
+    func sealRound() {
+        guard !roundChanges.isEmpty else { return }
+        working.push(ChangeLayer(changes: roundChanges))
+        roundChanges = [:]
+    }
+
+    // MARK: - Flushing to LMDB
+
+    /// Starts moving the applied writes into LMDB when enough are waiting, enough time passed, or the store is
+    /// stopping; retries a failed flush after a pause.
+    func maybeFlush(force: Bool) {
+        let now = monotonicSeconds()
+        if let retry = flushRetryAt, now >= retry, flush != nil {
+            flushRetryAt = nil
+            startFlushJob()
+            return
+        }
+        guard flush == nil, !working.active.isEmpty, failure == nil else { return }
+        guard force || working.activeBytes >= options.flushBytes
+            || now - lastFlushStart >= Double(options.flushMilliseconds) / 1000
+        else { return }
+        let layers = working.beginFlush()
+        publish()
+        flush = FlushJob(layers: layers, applied: peers.mapValues(\.appliedIndex))
+        lastFlushStart = now
+        startFlushJob()
+    }
+
+    private func startFlushJob() {
+        guard let job = flush else { return }
+        flushQueue.async { [self] in
+            let result = Result<Void, any Error> {
+                try environment.write { txn in
+                    for layer in job.layers {
+                        for i in 0..<layer.count {
+                            if let value = layer.values[i] {
+                                try txn.put(value, for: layer.keys[i])
+                            } else {
+                                try txn.delete(layer.keys[i])
+                            }
+                        }
+                    }
+                    for (region, index) in job.applied {
+                        try txn.put(MetaKeys.bigEndian(index), for: MetaKeys.applied(region), in: .meta)
+                    }
+                }
+            }
+            wakeUp.lock()
+            inbox.events.append(.flushFinished(result))
+            wakeUp.unlock(withValue: true)
+        }
+    }
+
+    private func handle(_ event: StoreEvent) {
+        switch event {
+        case .flushFinished(.success):
+            guard let job = flush else { return }
+            flush = nil
+            working.endFlush()
+            publish()
+            statistics.lmdbCommits.add(1, ordering: .relaxed)
+            for (region, index) in job.applied {
+                guard let peer = peers[region] else { continue }
+                peer.durableAppliedIndex = index
+                peer.compactTo = max(peer.compactTo, index)
+                if region == peers.keys.min() { statistics.durableAppliedIndex.store(index, ordering: .relaxed) }
+            }
+        case .flushFinished(.failure(let error)):
+            // The writes stay applied in memory and durable in the log; try again shortly. New writes wait
+            // once too much is unflushed.
+            logger.error("flushing applied writes to LMDB failed; retrying in 1 s: \(error)")
+            flushRetryAt = monotonicSeconds() + 1
+        }
+    }
+
+    private func finishLoop() {
+        loopFinished.lock()
+        loopFinished.unlock(withValue: true)
+    }
+}
+
+extension Request {
+    /// The key a request is about, if any.
+    var key: [UInt8]? {
+        switch self {
+        case .get(let key), .put(let key, _), .delete(let key): key
+        case .scan(let scan): scan.start
+        default: nil
+        }
+    }
+
+    /// The change a write makes, or nil for a request that only reads.
+    var writeOperation: WriteCommand.Operation? {
+        switch self {
+        case .put(let key, let value): .put(key: key, value: value)
+        case .delete(let key): .delete(key: key)
+        default: nil
+        }
+    }
+
+    /// Bytes a write carries, to size rounds.
+    var writeBytes: Int {
+        switch self {
+        case .put(let key, let value): key.count + value.count
+        case .delete(let key): key.count
+        default: 0
+        }
+    }
+}

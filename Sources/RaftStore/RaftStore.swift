@@ -1,0 +1,344 @@
+import Dispatch
+import KVEngine
+import KVProtocol
+import KVServer
+import LogEngine
+import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+import Raft
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The raftstore of one node: its region peers, each a Raft group member whose log lives in the node's
+/// ``LogEngine`` and whose state machine is the node's LMDB environment.
+///
+/// One store loop thread owns every peer. A round takes the queued client writes, proposes them, writes
+/// every peer's `Ready` to the log with **one** `fdatasync`, applies committed entries, and only then answers.
+/// Applied writes become visible at once through layers of unflushed changes; a background flush moves them
+/// into LMDB (with each region's applied index, atomically) every ``RaftStoreOptions/flushMilliseconds``, so
+/// the LMDB commit — two device flushes — is never on a write's critical path. After a crash the log is
+/// replayed from the applied index LMDB holds. docs/storage.md gives the crash reasoning.
+///
+/// A standalone node is one region (all keys) with one voter: the same path, with nothing to replicate.
+///
+/// ```swift
+/// let store = try RaftStore(directory: "/var/lib/kv", identity: ["kvnode", "1.0"])
+/// let server = NodeServer(store: store, configuration: .init(tcp: ("127.0.0.1", 20160)))
+/// try server.start()
+/// ```
+public final class RaftStore {
+    /// The data directory: LMDB's files, and the log under `log/`.
+    public let directory: String
+    /// The options it runs with.
+    public let options: RaftStoreOptions
+    /// The state machine.
+    public let environment: Environment
+    /// The Raft log of every region.
+    public let log: LogEngine
+    /// Whose data this is.
+    public let storeIdentity: StoreIdentity
+    /// Counters of the store.
+    public let statistics = RaftStoreStatistics()
+    /// Counters the network front end keeps.
+    public let serverStatistics = ServerStatistics()
+    /// What `HELLO` answers after `OK`.
+    public let helloWords: [String]
+    /// Whether start-up adopted a data directory written by a kvnode that had no Raft log.
+    public let migratedFromUnreplicatedFormat: Bool
+
+    let logger: Logger
+    private let onFailure: @Sendable (RaftStoreError) -> Void
+    let startTime = monotonicSeconds()
+
+    // MARK: Shared with other threads
+
+    /// Guards `inbox`; its value says whether the loop has work it can take now.
+    let wakeUp = ConditionLock(value: false)
+    /// Guarded by `wakeUp`.
+    var inbox = Inbox()
+    /// The unflushed changes readers see, replaced after each round.
+    let published = Mutex(UnflushedChanges())
+    private let loopThread = NIOThreadPool(numberOfThreads: 1)
+    let flushQueue = DispatchQueue(label: "kvstore.raftstore.flush")
+    let loopFinished = ConditionLock(value: false)
+    private let stopState = Mutex((stopped: false, closed: false))
+
+    // MARK: Owned by the store loop
+
+    var peers: [UInt64: Peer] = [:]
+    var working = UnflushedChanges()
+    /// Changes of the round being applied; `nil` values are deletions.
+    var roundChanges: [[UInt8]: [UInt8]?] = [:]
+    /// Submissions of reads only, waiting until their region applied `index` (what their connection wrote
+    /// before them).
+    var waitingReads: [(index: UInt64, regionID: UInt64, submission: SubmissionInFlight)] = []
+    /// Submissions to answer once the round's changes are published.
+    var completions: [SubmissionInFlight] = []
+    var flush: FlushJob?
+    var lastFlushStart = monotonicSeconds()
+    var flushRetryAt: Double?
+    /// Per region, the commit index found at start: entries up to it are replays.
+    var replayThrough: [UInt64: UInt64] = [:]
+    var failure: RaftStoreError?
+    var warnedAboutMessages = false
+
+    /// Opens (creating, for a standalone node, when new) the store in `directory` and starts its loop.
+    ///
+    /// A new directory is bootstrapped as store 1 of no cluster, holding region 1 (every key) with itself as
+    /// the only voter. A directory written by a kvnode without a Raft log (the format before the log engine)
+    /// is adopted: its keys become region 1's state at index 0.
+    ///
+    /// - Parameters:
+    ///   - directory: The data directory.
+    ///   - options: Timing, log and flush settings.
+    ///   - helloWords: What `HELLO` answers.
+    ///   - logger: Where the store reports start-up and failures.
+    ///   - onFailure: Called once, from the store loop, if the log or LMDB fails and the store stops taking
+    ///     writes (reads go on). A server should exit and let recovery run on restart.
+    /// - Throws: ``KVEngine/EngineError`` when LMDB cannot open the directory (locked by another process,
+    ///   damaged, truncated); ``LogEngine/LogEngineError`` when the log is damaged outside its interrupted
+    ///   tail; ``RaftStoreError`` when LMDB and the log do not fit together (one of them lost data or was
+    ///   replaced) or the directory belongs to a cluster.
+    public init(
+        directory: String, options: RaftStoreOptions = RaftStoreOptions(), helloWords: [String] = ["kvnode"],
+        logger: Logger = Logger(label: "raftstore"),
+        onFailure: @escaping @Sendable (RaftStoreError) -> Void = { _ in }
+    ) throws {
+        self.directory = directory
+        self.options = options
+        self.helloWords = helloWords
+        self.logger = logger
+        self.onFailure = onFailure
+        let environment = try Environment(path: directory, options: options.environment)
+        let logDirectory = directory + "/log"
+        let hadLog = PosixFileSystem().isDirectory(logDirectory)
+        let log: LogEngine
+        let meta: StoreMeta
+        do {
+            meta = try environment.read { try StoreMeta(reading: $0) }
+            log = try LogEngine(directory: logDirectory, options: options.log)
+        } catch {
+            environment.close()
+            throw error
+        }
+        do {
+            let (identity, migrated, regions) = try Self.bootstrapIfNeeded(
+                environment: environment, meta: meta, log: log, hadLog: hadLog, logDirectory: logDirectory)
+            self.environment = environment
+            self.log = log
+            self.storeIdentity = identity
+            self.migratedFromUnreplicatedFormat = migrated
+            try createPeers(regions: regions, applied: meta.applied)
+        } catch {
+            log.close()
+            environment.close()
+            throw error
+        }
+        if let interrupted = log.recovery.interruptedWrite {
+            logger.notice(
+                "log: cut off an interrupted write", metadata: ["file": "\(interrupted.path)", "offset": "\(interrupted.offset)",
+                                                               "bytes": "\(interrupted.discardedBytes)"])
+        }
+        loopThread.start()
+        loopThread.submit { [self] _ in runLoop() }
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Writes the identity and region 1 into a new (or pre-log) directory, or checks that LMDB and the log of
+    /// an existing one fit together.
+    private static func bootstrapIfNeeded(
+        environment: Environment, meta: StoreMeta, log: LogEngine, hadLog: Bool, logDirectory: String
+    ) throws -> (StoreIdentity, migrated: Bool, regions: [Region]) {
+        let dataFile = environment.path + "/data.mdb"
+        guard let identity = meta.identity else {
+            if !log.regions.isEmpty {
+                throw RaftStoreError(
+                    .corrupt,
+                    "\(logDirectory) holds the Raft log of regions \(log.regions) but \(dataFile) has no store identity: "
+                        + "the LMDB file was replaced or lost; restore it, or start from an empty directory")
+            }
+            let migrated = try environment.read { txn in try txn.statistics(of: .default).entries > 0 }
+            let identity = StoreIdentity(clusterID: 0, storeID: 1)
+            let region = Region(id: 1, peers: [RegionPeer(id: 1, storeID: identity.storeID)])
+            try environment.write { txn in
+                try txn.put(identity.encoded(), for: MetaKeys.store, in: .meta)
+                try txn.put(region.encoded(), for: MetaKeys.region(region.id), in: .meta)
+                try txn.put(MetaKeys.bigEndian(0), for: MetaKeys.applied(region.id), in: .meta)
+            }
+            return (identity, migrated, [region])
+        }
+        guard identity.clusterID == 0 else {
+            throw RaftStoreError(
+                .incompatible,
+                "\(environment.path) belongs to store \(identity.storeID) of cluster \(identity.clusterID); "
+                    + "start it as a cluster node, not standalone")
+        }
+        guard hadLog else {
+            throw RaftStoreError(
+                .corrupt,
+                "\(dataFile) belongs to store \(identity.storeID) but its log directory \(logDirectory) is missing: "
+                    + "writes acknowledged since the last flush to LMDB would be lost; restore the directory")
+        }
+        for region in meta.regions.values.sorted(by: { $0.id < $1.id }) {
+            let applied = meta.applied[region.id] ?? 0
+            let compacted = log.compactionPoint(of: region.id).index
+            let last = log.lastIndex(of: region.id)
+            if compacted > applied {
+                throw RaftStoreError(
+                    .corrupt,
+                    "region \(region.id): \(dataFile) has applied entries up to \(applied) but the log starts after "
+                        + "\(compacted): the LMDB file lost acknowledged writes (a disk that ignored fsync, or an old copy)")
+            }
+            if last < applied {
+                throw RaftStoreError(
+                    .corrupt,
+                    "region \(region.id): the log ends at \(last) but \(dataFile) has applied up to \(applied): the log "
+                        + "lost entries (a disk that ignored fsync, or an old copy of \(logDirectory))")
+            }
+        }
+        return (identity, false, Array(meta.regions.values))
+    }
+
+    /// Creates a Raft node for each region that has a peer on this store.
+    private func createPeers(regions: [Region], applied: [UInt64: UInt64]) throws {
+        for region in regions.sorted(by: { $0.id < $1.id }) {
+            guard let local = region.peer(onStore: storeIdentity.storeID) else { continue }
+            let storage = PeerStorage(
+                regionID: region.id, log: log, confState: ConfState(voters: region.peers.map(\.id)))
+            let appliedIndex = applied[region.id] ?? 0
+            var config = RaftConfig(id: local.id, electionTick: options.electionTicks, heartbeatTick: options.heartbeatTicks)
+            config.applied = appliedIndex
+            let node: RaftNode
+            do {
+                node = try RaftNode(config: config, storage: storage)
+            } catch {
+                throw RaftStoreError(.corrupt, "region \(region.id): cannot start its Raft node: \(error)")
+            }
+            if region.peers.count == 1 { node.campaign() }  // the only voter: no need to wait for a timeout
+            peers[region.id] = Peer(region: region, peerID: local.id, storage: storage, node: node, appliedIndex: appliedIndex)
+            replayThrough[region.id] = log.hardState(of: region.id)?.commit ?? 0
+            statistics.appliedIndex.store(appliedIndex, ordering: .relaxed)
+            statistics.durableAppliedIndex.store(appliedIndex, ordering: .relaxed)
+        }
+    }
+
+    /// Waits until every local region has a leader (for a standalone node: until it has elected itself and
+    /// replayed its log), so requests are served rather than refused.
+    ///
+    /// - Parameter timeout: Seconds to wait at most.
+    /// - Returns: Whether the store became ready in time.
+    public func waitUntilReady(timeout: Double) -> Bool {
+        let deadline = monotonicSeconds() + timeout
+        while monotonicSeconds() < deadline {
+            if inboxLocked({ $0.ready }) { return true }
+            if inboxLocked({ $0.failed }) { return false }
+            usleep(2_000)
+        }
+        return false
+    }
+
+    /// Stops taking requests, finishes the queued ones, flushes applied writes to LMDB (unless
+    /// ``RaftStoreOptions/flushOnStop`` is off) and stops the loop. Idempotent.
+    public func stop() {
+        let first = stopState.withLock { state in
+            defer { state.stopped = true }
+            return !state.stopped
+        }
+        guard first else { return }
+        wakeUp.lock()
+        inbox.stopping = true
+        wakeUp.unlock(withValue: true)
+        loopFinished.lock(whenValue: true)
+        loopFinished.unlock()
+        flushQueue.sync {}
+        try? loopThread.syncShutdownGracefully()
+    }
+
+    /// The failure that stopped the store, once ``stop()`` has returned (nil if none).
+    public var stoppedByFailure: RaftStoreError? {
+        stopState.withLock { $0.stopped } ? failure : nil
+    }
+
+    /// Stops the store and closes the log and LMDB. Idempotent.
+    public func close() {
+        stop()
+        let first = stopState.withLock { state in
+            defer { state.closed = true }
+            return !state.closed
+        }
+        guard first else { return }
+        log.close()
+        environment.close()
+    }
+
+    func inboxLocked<T>(_ body: (inout Inbox) -> T) -> T {
+        wakeUp.lock()
+        let value = body(&inbox)
+        wakeUp.unlock()
+        return value
+    }
+
+    /// Marks the store failed: later writes are refused, waiting ones answered with the error.
+    func fail(_ error: RaftStoreError) {
+        guard failure == nil else { return }
+        failure = error
+        logger.critical("the store stopped taking writes: \(error.message)")
+        inboxLocked { $0.failed = true }
+        onFailure(error)
+    }
+
+    var storageFailureResponse: Response {
+        .error(ProtocolError(.storage, failure?.message ?? "the store failed"))
+    }
+
+    static let shuttingDown = Response.error(ProtocolError(.shuttingDown, "the node is shutting down"))
+
+    static func storageError(_ error: any Error) -> Response {
+        .error(ProtocolError(.storage, "\(error)"))
+    }
+}
+
+/// What other threads hand the store loop.
+struct Inbox {
+    var submissions: [WriteSubmission] = []
+    var events: [StoreEvent] = []
+    var stopping = false
+    /// Set by the loop once every region has a leader.
+    var ready = false
+    /// Set by the loop when the store failed.
+    var failed = false
+}
+
+/// Something that happened outside the store loop.
+enum StoreEvent {
+    /// A flush to LMDB finished (or failed).
+    case flushFinished(Result<Void, any Error>)
+}
+
+/// Applied changes on their way to LMDB, with the applied index per region they bring it to.
+struct FlushJob {
+    /// Oldest first, the order to write them.
+    var layers: [ChangeLayer]
+    var applied: [UInt64: UInt64]
+}
+
+// MARK: - Sendable
+
+// The inbox is guarded by `wakeUp`; loop-owned state is touched only by the loop thread (and by `init` before
+// it starts); `published` is a Mutex; the environment, the log's statistics and the counters are thread-safe.
+extension RaftStore: @unchecked Sendable {}
+
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
