@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "kvdump",
             dependencies: [
-                "KVEngine", "KVProtocol", "KVCommandLine",
+                "KVEngine", "KVProtocol", "KVCommandLine", "LogEngine", "RaftStore", "Raft",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -121,6 +121,10 @@ let package = Package(
         .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftSimulation"]),
         .testTarget(name: "KVEngineTests", dependencies: ["KVEngine", "KVTestSupport"]),
         .testTarget(name: "LogEngineTests", dependencies: ["LogEngine", "Raft", "KVTestSupport"]),
+        .testTarget(
+            name: "RaftStoreTests",
+            dependencies: ["RaftStore", "KVServer", "KVProtocol", "KVEngine", "LogEngine", "KVTestSupport"]
+        ),
         .testTarget(
             name: "KVProtocolTests",
             dependencies: ["KVProtocol", "KVTestSupport", .product(name: "NIOCore", package: "swift-nio")]

@@ -125,9 +125,16 @@ final class ConnectionHandler: ChannelInboundHandler {
             let sequences = writes.map(\.sequence)
             let loopBound = NIOLoopBound(self, eventLoop: context!.eventLoop)
             let eventLoop = context!.eventLoop
-            store.submit(WriteSubmission(requests: writes.map(\.request)) { answers in
-                eventLoop.execute { loopBound.value.completeSubmission(sequences: sequences, answers: answers) }
-            })
+            let submission = WriteSubmission(
+                requests: writes.map(\.request), scheduleOnSubmitter: { eventLoop.execute($0) }
+            ) { answers in
+                if eventLoop.inEventLoop {
+                    loopBound.value.completeSubmission(sequences: sequences, answers: answers)
+                } else {
+                    eventLoop.execute { loopBound.value.completeSubmission(sequences: sequences, answers: answers) }
+                }
+            }
+            store.submit(submission)
         }
         pauseReadingIfBacklogged()
     }

@@ -243,7 +243,7 @@ public final class LogEngine {
         guard !options.readOnly else { throw LogEngineError(.readOnly, "the log \(directory) is open read-only") }
         if let failure { throw LogEngineError(.failed, "the log stopped after an earlier failure: \(failure.message)") }
         guard !batch.isEmpty || !pendingRewrites.isEmpty else { return }
-        let chunks = try encodeChunks(pendingRewrites + batch.records)
+        let chunks = try encodeChunks(pendingRewrites.isEmpty ? batch.records : pendingRewrites + batch.records)
         let rewritten = pendingRewrites.count
         pendingRewrites = []
         do {
@@ -253,6 +253,8 @@ public final class LogEngine {
             throw error
         }
         if rewritten > 0 { statistics.recordsRewritten.add(rewritten, ordering: .relaxed) }
+        statistics.liveBytes.store(index.live.total, ordering: .relaxed)
+        guard files.count > 1 else { return }  // only the active segment: nothing to reclaim
         do {
             try reclaimSegments()
         } catch let error as LogEngineError {
@@ -272,6 +274,9 @@ public final class LogEngine {
     private func encodeChunks(_ records: [LogRecord]) throws -> [Chunk] {
         var chunks: [Chunk] = []
         var current = Chunk(bytes: [UInt8](repeating: 0, count: LogRecord.batchHeaderSize), records: [])
+        let total = records.reduce(0) { $0 + $1.payloadSize + LogFormat.recordHeaderSize }
+        current.bytes.reserveCapacity(min(total, LogFormat.batchTargetBytes) + LogRecord.batchHeaderSize)
+        current.records.reserveCapacity(records.count)
         for record in records {
             if !current.records.isEmpty && current.bytes.count + record.payloadSize > LogFormat.batchTargetBytes {
                 chunks.append(current)
@@ -331,6 +336,7 @@ public final class LogEngine {
         active = (next, LogFormat.segmentHeaderSize, options.segmentSize)
         fileSizes[next] = options.segmentSize
         preallocator!.prepare(next + 1)
+        refreshFileStatistics()
     }
 
     func refreshFileStatistics() {
@@ -338,7 +344,7 @@ public final class LogEngine {
         let prepared = active != nil && options.prepareSegmentsInBackground ? 1 : 0
         statistics.segmentFiles.store(files.count + prepared, ordering: .relaxed)
         statistics.diskBytes.store(fileSizes.values.reduce(0, +) + prepared * options.segmentSize, ordering: .relaxed)
-        statistics.liveBytes.store(index.live.bySegment.values.reduce(0, +), ordering: .relaxed)
+        statistics.liveBytes.store(index.live.total, ordering: .relaxed)
     }
 }
 

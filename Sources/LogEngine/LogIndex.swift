@@ -16,14 +16,18 @@ struct EntryReference: Sendable {
 /// Bytes of live records per segment; a segment at zero holds nothing anyone needs.
 struct LiveBytes {
     var bySegment: [UInt64: Int] = [:]
+    /// The sum over every segment.
+    var total = 0
 
     mutating func add(_ location: RecordLocation) {
         bySegment[location.segment, default: 0] += location.size
+        total += location.size
     }
 
     mutating func remove(_ location: RecordLocation?) {
         guard let location else { return }
         bySegment[location.segment, default: 0] -= location.size
+        total -= location.size
     }
 }
 

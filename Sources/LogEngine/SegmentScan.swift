@@ -99,23 +99,21 @@ struct SegmentScan {
             nonZeroEnd = dataEnd
             return
         }
-        let place = "offset \(offset)"
         let nextSequence = (batch?.sequence ?? lastSequence) + 1
         if let later = laterBatch(bytes, sequence: nextSequence, after: offset, before: nonZeroEnd) {
-            ending = .corrupt(at: offset, reason: "\(failure) at \(place), followed by a complete later write at offset \(later)")
+            ending = .corrupt(at: offset, reason: "\(failure), yet a complete later write follows at offset \(later)")
             return
         }
         if let open = batch {
             if nonZeroEnd > open.end {
-                ending = .corrupt(at: offset, reason: "\(failure) at \(place), inside a batch that later data follows")
+                ending = .corrupt(at: offset, reason: "\(failure), inside a batch that later data follows")
             } else {
-                ending = .interrupted(at: open.start, reason: "\(failure) at \(place) in the last batch")
+                ending = .interrupted(at: open.start, reason: "\(failure) at offset \(offset), in the last batch")
             }
         } else if nonZeroEnd - offset <= LogFormat.maxBatchBytes {
-            ending = .interrupted(at: offset, reason: "\(failure) at \(place), where the last batch begins")
+            ending = .interrupted(at: offset, reason: "\(failure) where the last batch begins")
         } else {
-            ending = .corrupt(
-                at: offset, reason: "\(failure) at \(place), with \(nonZeroEnd - offset) bytes of data after it")
+            ending = .corrupt(at: offset, reason: "\(failure), with \(nonZeroEnd - offset) bytes of data after it")
         }
     }
 

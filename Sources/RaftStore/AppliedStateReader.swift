@@ -2,13 +2,23 @@ import KVEngine
 import KVProtocol
 
 /// Reads the applied state machine: the unflushed layers (newest first) over an LMDB snapshot of the
-/// `default` column family. Used by reads on the network threads and by the store loop while it applies.
-struct AppliedStateReader {
+/// `default` column family. Used by reads on the network threads, by the store loop while it applies, and
+/// offline through ``DurableState``.
+public struct AppliedStateReader {
     /// Unflushed changes, newest first; a layer's word beats older layers and LMDB.
     let layers: [ChangeLayer]
-    let txn: Transaction
+    /// The LMDB snapshot underneath.
+    public let txn: Transaction
 
-    func get(_ key: [UInt8]) throws -> [UInt8]? {
+    init(layers: [ChangeLayer], txn: Transaction) {
+        self.layers = layers
+        self.txn = txn
+    }
+
+    /// The value of `key`, or nil when absent.
+    ///
+    /// - Throws: An engine failure.
+    public func get(_ key: [UInt8]) throws -> [UInt8]? {
         for layer in layers {
             switch layer.lookup(key) {
             case .unchanged: continue
@@ -19,7 +29,10 @@ struct AppliedStateReader {
         return try txn.get(key)
     }
 
-    func exists(_ key: [UInt8]) throws -> Bool {
+    /// Whether `key` holds a value.
+    ///
+    /// - Throws: An engine failure.
+    public func exists(_ key: [UInt8]) throws -> Bool {
         for layer in layers {
             switch layer.lookup(key) {
             case .unchanged: continue
@@ -32,7 +45,9 @@ struct AppliedStateReader {
 
     /// The rows of a scan, merging the layers into LMDB's order, at most `limit` rows or about
     /// ``ProtocolLimits/maxScanBytes``; `more` says the range holds further rows.
-    func scan(_ request: ScanRequest) throws -> (rows: [ScanRow], more: Bool) {
+    ///
+    /// - Throws: An engine failure.
+    public func scan(_ request: ScanRequest) throws -> (rows: [ScanRow], more: Bool) {
         let range = KeyRange(
             lower: request.start.isEmpty ? nil : request.start, upper: request.end.isEmpty ? nil : request.end)
         let reverse = request.reverse
@@ -85,7 +100,9 @@ struct AppliedStateReader {
     }
 
     /// The number of keys the applied state holds: LMDB's count corrected by the unflushed changes.
-    func keyCount() throws -> Int {
+    ///
+    /// - Throws: An engine failure.
+    public func keyCount() throws -> Int {
         var count = try txn.statistics(of: .default).entries
         var seen = Set<[UInt8]>()
         for layer in layers {

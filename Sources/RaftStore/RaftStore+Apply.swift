@@ -7,7 +7,7 @@ import Raft
 extension RaftStore {
     /// Applies a peer's committed entries in order, answering the proposals among them. Entries up to the
     /// peer's applied index are skipped (replayed after a restart, or already applied).
-    func apply(_ entries: [Entry], to peer: Peer, txn: Transaction) throws {
+    func apply(_ entries: [Entry], to peer: Peer) throws {
         for entry in entries where entry.index > peer.appliedIndex {
             var mine: Proposal?
             for proposal in peer.takeProposals(through: entry.index) {
@@ -21,12 +21,17 @@ extension RaftStore {
             }
             switch entry.kind {
             case .normal where !entry.data.isEmpty:
-                let command = try WriteCommand(decoding: entry.data)
-                guard command.regionID == peer.region.id else {
-                    throw RaftStoreError(
-                        .corrupt, "region \(peer.region.id): entry \(entry.index) carries a command for region \(command.regionID)")
+                if let mine {
+                    // Our own proposal: its requests are at hand, no need to decode the entry.
+                    try applyProposal(mine)
+                } else {
+                    let command = try WriteCommand(decoding: entry.data)
+                    guard command.regionID == peer.region.id else {
+                        throw RaftStoreError(
+                            .corrupt, "region \(peer.region.id): entry \(entry.index) carries a command for region \(command.regionID)")
+                    }
+                    for operation in command.operations { _ = try applyOperation(operation) }
                 }
-                try applyCommand(command, answering: mine, txn: txn)
             case .confChange:
                 if let change = try? ConfChange(decoding: entry.data) { _ = peer.node.applyConfChange(change) }
             case .normal:
@@ -38,42 +43,33 @@ extension RaftStore {
                 statistics.replayedEntries.add(1, ordering: .relaxed)
             }
         }
-        if peer.region.id == peers.keys.min() {
+        if peer.region.id == firstRegionID {
             statistics.appliedIndex.store(peer.appliedIndex, ordering: .relaxed)
         }
     }
 
-    /// Applies a command's writes; for a proposal of this node, answers its requests in order, each read
-    /// seeing exactly the writes before it.
-    private func applyCommand(_ command: WriteCommand, answering proposal: Proposal?, txn: Transaction) throws {
-        guard let proposal else {
-            for operation in command.operations { _ = try applyOperation(operation, txn: txn) }
-            return
-        }
+    /// Applies the writes of one of this node's proposals and answers its requests in order, each read seeing
+    /// exactly the writes before it.
+    private func applyProposal(_ proposal: Proposal) throws {
         let inFlight = proposal.submission
         let answering = inFlight.partsLeft > 0
-        var operations = command.operations.makeIterator()
         for i in proposal.requests {
             let request = inFlight.submission.requests[i]
             let response: Response
-            if request.isWrite {
-                guard let operation = operations.next() else {
-                    throw RaftStoreError(.corrupt, "a command holds fewer writes than its proposal")
-                }
-                response = try applyOperation(operation, txn: txn)
+            if let operation = request.writeOperation {
+                response = try applyOperation(operation)
             } else {
-                response = answerDuringApply(request, txn: txn)
+                response = try answerDuringApply(request)
             }
             if answering { inFlight.responses[i] = response }
         }
-        for operation in IteratorSequence(operations) { _ = try applyOperation(operation, txn: txn) }
         if answering {
             inFlight.partsLeft -= 1
             if inFlight.partsLeft == 0 { completions.append(inFlight) }
         }
     }
 
-    private func applyOperation(_ operation: WriteCommand.Operation, txn: Transaction) throws -> Response {
+    private func applyOperation(_ operation: WriteCommand.Operation) throws -> Response {
         statistics.writes.add(1, ordering: .relaxed)
         switch operation {
         case .put(let key, let value):
@@ -84,7 +80,7 @@ extension RaftStore {
             if let change = roundChanges[key] {
                 existed = change != nil
             } else {
-                existed = try AppliedStateReader(layers: working.layers, txn: txn).exists(key)
+                existed = try withWorkingReader { try $0.exists(key) }
             }
             roundChanges.updateValue(nil, forKey: key)
             return .ok([existed ? "1" : "0"])
@@ -92,31 +88,39 @@ extension RaftStore {
     }
 
     /// A read inside a write submission, from the state as applied so far (this round's changes included).
-    private func answerDuringApply(_ request: Request, txn: Transaction) -> Response {
+    private func answerDuringApply(_ request: Request) throws -> Response {
         if case .get(let key) = request, let change = roundChanges[key] {
             return change.map(Response.value) ?? .notFound
         }
         sealRound()
-        return answer(request, from: AppliedStateReader(layers: working.layers, txn: txn))
+        return try withWorkingReader { answer(request, from: $0) }
+    }
+
+    /// Runs `body` with a reader of the loop's own view: its unflushed layers over a fresh LMDB snapshot.
+    /// Any snapshot will do: layers being flushed stay in the view until the loop sees the flush finish.
+    private func withWorkingReader<T>(_ body: (AppliedStateReader) throws -> T) throws -> T {
+        let layers = working.layers
+        return try environment.read { txn in try body(AppliedStateReader(layers: layers, txn: txn)) }
     }
 
     /// Answers the read-only submissions whose region applied what they wait for.
-    func answerWaitingReads(txn: Transaction) throws {
+    func answerWaitingReads() throws {
         guard !waitingReads.isEmpty else { return }
         var still: [(index: UInt64, regionID: UInt64, submission: SubmissionInFlight)] = []
         for waiting in waitingReads {
-            guard let peer = peers[waiting.regionID], peer.appliedIndex < waiting.index else {
-                sealRound()
-                let reader = AppliedStateReader(layers: working.layers, txn: txn)
-                let inFlight = waiting.submission
+            if let peer = peers[waiting.regionID], peer.appliedIndex < waiting.index {
+                still.append(waiting)
+                continue
+            }
+            sealRound()
+            let inFlight = waiting.submission
+            try withWorkingReader { reader in
                 for (i, request) in inFlight.submission.requests.enumerated() {
                     inFlight.responses[i] = answer(request, from: reader)
                 }
-                inFlight.partsLeft = 0
-                completions.append(inFlight)
-                continue
             }
-            still.append(waiting)
+            inFlight.partsLeft = 0
+            completions.append(inFlight)
         }
         waitingReads = still
     }
@@ -167,7 +171,7 @@ extension RaftStore {
             "applied_index=\(statistics.appliedIndex.load(ordering: .relaxed))",
             "durable_applied_index=\(statistics.durableAppliedIndex.load(ordering: .relaxed))",
             "unflushed_bytes=\(statistics.unflushedBytes.load(ordering: .relaxed))",
-            "regions=\(peers.count)",
+            "regions=\(statistics.regions.load(ordering: .relaxed))",
             "map_size=\(environment.mapSize)",
             "uptime_s=\(Int(monotonicSeconds() - startTime))",
         ])
@@ -190,7 +194,9 @@ extension RaftStore: NodeService {
         }
     }
 
-    /// Queues requests for the store loop.
+    /// Queues requests for the store loop. With a submitter's scheduler, the turn that handles them runs on
+    /// the submitter's thread once it finished its current work (so all writes of one event-loop turn share a
+    /// round), if the store is idle then; otherwise the store's own thread takes them.
     public func submit(_ submission: WriteSubmission) {
         wakeUp.lock()
         if inbox.stopping {
@@ -199,6 +205,16 @@ extension RaftStore: NodeService {
             return
         }
         inbox.submissions.append(submission)
-        wakeUp.unlock(withValue: true)
+        let schedule = inbox.turnScheduled ? nil : submission.scheduleOnSubmitter
+        if schedule != nil { inbox.turnScheduled = true }
+        wakeUp.unlock()
+        if let schedule {
+            schedule { [self] in
+                inboxLocked { $0.turnScheduled = false }
+                leadOrHandOff()
+            }
+        } else if submission.scheduleOnSubmitter == nil {
+            wakeLoopIfWorkRemains()
+        }
     }
 }

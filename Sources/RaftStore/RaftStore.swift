@@ -58,8 +58,10 @@ public final class RaftStore {
 
     // MARK: Shared with other threads
 
-    /// Guards `inbox`; its value says whether the loop has work it can take now.
+    /// Guards `inbox`; set to true to wake the loop thread.
     let wakeUp = ConditionLock(value: false)
+    /// Guards the loop-owned state below: whoever holds it runs the store loop's turn.
+    let storeLock = Mutex<Void>(())
     /// Guarded by `wakeUp`.
     var inbox = Inbox()
     /// The unflushed changes readers see, replaced after each round.
@@ -69,9 +71,11 @@ public final class RaftStore {
     let loopFinished = ConditionLock(value: false)
     private let stopState = Mutex((stopped: false, closed: false))
 
-    // MARK: Owned by the store loop
+    // MARK: Owned by the store loop (guarded by `storeLock`)
 
     var peers: [UInt64: Peer] = [:]
+    /// The lowest region id here, whose applied index `STATS` reports.
+    var firstRegionID: UInt64 = 0
     var working = UnflushedChanges()
     /// Changes of the round being applied; `nil` values are deletions.
     var roundChanges: [[UInt8]: [UInt8]?] = [:]
@@ -117,19 +121,26 @@ public final class RaftStore {
         self.onFailure = onFailure
         let environment = try Environment(path: directory, options: options.environment)
         let logDirectory = directory + "/log"
-        let hadLog = PosixFileSystem().isDirectory(logDirectory)
+        let hadLog = options.logFileSystem.isDirectory(logDirectory)
         let log: LogEngine
         let meta: StoreMeta
         do {
             meta = try environment.read { try StoreMeta(reading: $0) }
-            log = try LogEngine(directory: logDirectory, options: options.log)
+            if let identity = meta.identity, !hadLog {
+                // Refused before the log engine would create an empty log in its place.
+                throw RaftStoreError(
+                    .corrupt,
+                    "\(directory)/data.mdb belongs to store \(identity.storeID) but its log directory \(logDirectory) is "
+                        + "missing: writes acknowledged since the last flush to LMDB would be lost; restore the directory")
+            }
+            log = try LogEngine(directory: logDirectory, options: options.log, fileSystem: options.logFileSystem)
         } catch {
             environment.close()
             throw error
         }
         do {
             let (identity, migrated, regions) = try Self.bootstrapIfNeeded(
-                environment: environment, meta: meta, log: log, hadLog: hadLog, logDirectory: logDirectory)
+                environment: environment, meta: meta, log: log, logDirectory: logDirectory)
             self.environment = environment
             self.log = log
             self.storeIdentity = identity
@@ -156,7 +167,7 @@ public final class RaftStore {
     /// Writes the identity and region 1 into a new (or pre-log) directory, or checks that LMDB and the log of
     /// an existing one fit together.
     private static func bootstrapIfNeeded(
-        environment: Environment, meta: StoreMeta, log: LogEngine, hadLog: Bool, logDirectory: String
+        environment: Environment, meta: StoreMeta, log: LogEngine, logDirectory: String
     ) throws -> (StoreIdentity, migrated: Bool, regions: [Region]) {
         let dataFile = environment.path + "/data.mdb"
         guard let identity = meta.identity else {
@@ -181,12 +192,6 @@ public final class RaftStore {
                 .incompatible,
                 "\(environment.path) belongs to store \(identity.storeID) of cluster \(identity.clusterID); "
                     + "start it as a cluster node, not standalone")
-        }
-        guard hadLog else {
-            throw RaftStoreError(
-                .corrupt,
-                "\(dataFile) belongs to store \(identity.storeID) but its log directory \(logDirectory) is missing: "
-                    + "writes acknowledged since the last flush to LMDB would be lost; restore the directory")
         }
         for region in meta.regions.values.sorted(by: { $0.id < $1.id }) {
             let applied = meta.applied[region.id] ?? 0
@@ -226,6 +231,8 @@ public final class RaftStore {
             if region.peers.count == 1 { node.campaign() }  // the only voter: no need to wait for a timeout
             peers[region.id] = Peer(region: region, peerID: local.id, storage: storage, node: node, appliedIndex: appliedIndex)
             replayThrough[region.id] = log.hardState(of: region.id)?.commit ?? 0
+            statistics.regions.store(peers.count, ordering: .relaxed)
+            firstRegionID = peers.keys.min() ?? 0
             statistics.appliedIndex.store(appliedIndex, ordering: .relaxed)
             statistics.durableAppliedIndex.store(appliedIndex, ordering: .relaxed)
         }
@@ -254,9 +261,8 @@ public final class RaftStore {
             return !state.stopped
         }
         guard first else { return }
-        wakeUp.lock()
-        inbox.stopping = true
-        wakeUp.unlock(withValue: true)
+        inboxLocked { $0.stopping = true }
+        wakeLoopIfWorkRemains()
         loopFinished.lock(whenValue: true)
         loopFinished.unlock()
         flushQueue.sync {}
@@ -265,7 +271,7 @@ public final class RaftStore {
 
     /// The failure that stopped the store, once ``stop()`` has returned (nil if none).
     public var stoppedByFailure: RaftStoreError? {
-        stopState.withLock { $0.stopped } ? failure : nil
+        stopState.withLock { $0.stopped } ? storeLock.withLock { _ in failure } : nil
     }
 
     /// Stops the store and closes the log and LMDB. Idempotent.
@@ -287,17 +293,36 @@ public final class RaftStore {
         return value
     }
 
-    /// Marks the store failed: later writes are refused, waiting ones answered with the error.
+    /// Marks the store failed: later writes are refused, waiting ones answered with the error. Call with
+    /// `storeLock` held.
     func fail(_ error: RaftStoreError) {
         guard failure == nil else { return }
         failure = error
         logger.critical("the store stopped taking writes: \(error.message)")
+        let answer = storageFailureResponse
+        for peer in peers.values {
+            for proposal in peer.takeAllProposals() where proposal.submission.partsLeft > 0 {
+                proposal.submission.fail(answer)
+                completions.append(proposal.submission)
+            }
+        }
+        for waiting in waitingReads {
+            waiting.submission.fail(answer)
+            completions.append(waiting.submission)
+        }
+        waitingReads = []
         inboxLocked { $0.failed = true }
         onFailure(error)
     }
 
+    /// The answer for writes after a failure. Call with `storeLock` held.
     var storageFailureResponse: Response {
         .error(ProtocolError(.storage, failure?.message ?? "the store failed"))
+    }
+
+    /// The answer for writes after a failure, taking `storeLock`.
+    var storageFailureResponseLocked: Response {
+        storeLock.withLock { _ in storageFailureResponse }
     }
 
     static let shuttingDown = Response.error(ProtocolError(.shuttingDown, "the node is shutting down"))
@@ -312,10 +337,21 @@ struct Inbox {
     var submissions: [WriteSubmission] = []
     var events: [StoreEvent] = []
     var stopping = false
+    /// Whether the loop thread is running a turn (or about to): then nobody needs to wake it.
+    var loopAwake = true
+    /// Whether too much is unflushed for new submissions to be taken (set after each turn).
+    var blocked = false
+    /// Whether a submitter's thread is about to run a turn (so later submitters need not schedule another).
+    var turnScheduled = false
     /// Set by the loop once every region has a leader.
     var ready = false
     /// Set by the loop when the store failed.
     var failed = false
+
+    /// Whether a turn would find something to do now.
+    var hasTakeableWork: Bool {
+        !events.isEmpty || stopping || (!submissions.isEmpty && (!blocked || failed))
+    }
 }
 
 /// Something that happened outside the store loop.

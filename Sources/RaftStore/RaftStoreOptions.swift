@@ -13,10 +13,16 @@ public struct RaftStoreOptions: Sendable {
     public var environment = EnvironmentOptions()
     /// The log's options (segment size, rewrite threshold).
     public var log = LogEngineOptions()
+    /// The file layer under the log; tests put a simulated disk there to make syncs fail.
+    public var logFileSystem: any LogFileSystem = PosixFileSystem()
     /// Applied writes go to LMDB in one durable transaction at least this often (milliseconds)...
-    public var flushMilliseconds = 100
+    ///
+    /// Each such commit flushes the device twice; rarer commits disturb the log's own flushes less (measured:
+    /// single-client PUT p50 0.38 ms at 100 ms, 0.33 ms at 1000 ms). The price is replay at start: at most this
+    /// much time's writes, read back from the log.
+    public var flushMilliseconds = 1000
     /// ...or as soon as this many bytes are waiting.
-    public var flushBytes = 8 << 20
+    public var flushBytes = 16 << 20
     /// Applied-but-unflushed bytes past which the store stops taking new writes until a flush completes
     /// (back-pressure: memory stays bounded whatever the load).
     public var maxUnflushedBytes = 64 << 20
@@ -29,6 +35,6 @@ public struct RaftStoreOptions: Sendable {
     /// off to leave the replay to the next start, as a crash would.
     public var flushOnStop = true
 
-    /// The defaults: 100 ms ticks, 1 s elections, 32 MiB log segments, flushes every 100 ms or 8 MiB.
+    /// The defaults: 100 ms ticks, 1 s elections, 32 MiB log segments, flushes every second or 16 MiB.
     public init() {}
 }

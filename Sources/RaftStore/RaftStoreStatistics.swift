@@ -22,6 +22,8 @@ public final class RaftStoreStatistics: Sendable {
     public let unflushedBytes = Atomic<Int>(0)
     /// The most unflushed bytes seen.
     public let peakUnflushedBytes = Atomic<Int>(0)
+    /// Regions with a peer on this node.
+    public let regions = Atomic<Int>(0)
     /// Rounds in which new writes waited because too much was unflushed.
     public let backPressureRounds = Atomic<Int>(0)
 

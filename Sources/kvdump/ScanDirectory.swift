@@ -2,6 +2,7 @@ import ArgumentParser
 import KVCommandLine
 import KVEngine
 import KVProtocol
+import RaftStore
 
 /// `kvdump scan DIR`: the key-value pairs of one column family, in order.
 struct ScanDirectory: ParsableCommand {
@@ -9,8 +10,10 @@ struct ScanDirectory: ParsableCommand {
         commandName: "scan",
         abstract: "List the pairs of a column family in key order.",
         discussion: """
-            Text output is one line per pair: key and value as protocol tokens (%XX-escaped) separated by a \
-            space. JSON output is one object per pair; bytes that are not UTF-8 are base64 with a _base64 flag.
+            The default column family is shown as the node would serve it after a restart: LMDB's pairs with the \
+            committed log entries not yet flushed to LMDB applied on top (--flushed shows LMDB alone). Text output \
+            is one line per pair: key and value as protocol tokens (%XX-escaped) separated by a space. JSON output \
+            is one object per pair; bytes that are not UTF-8 are base64 with a _base64 flag.
             """)
 
     @Argument(help: "The data directory.")
@@ -28,6 +31,9 @@ struct ScanDirectory: ParsableCommand {
     @Flag(help: "--from and --to are written in the protocol's %XX escaping.")
     var escaped = false
 
+    @Flag(help: "Show only what LMDB holds, without the log's unflushed entries.")
+    var flushed = false
+
     @Option(help: "The most pairs to list.")
     var limit: Int?
 
@@ -39,33 +45,54 @@ struct ScanDirectory: ParsableCommand {
     }
 
     func run() throws {
-        let range = KeyRange(lower: try from.map(bytes), upper: try to.map(bytes))
+        let lower = try from.map(bytes)
+        let upper = try to.map(bytes)
+        var remaining = limit ?? .max
+        if cf == .default && !flushed {
+            let state = try DurableState(directory: directory)
+            defer { state.close() }
+            var start = lower ?? []
+            try state.read { reader in
+                while remaining > 0 {
+                    let page = ScanRequest(
+                        start: start, end: upper ?? [], limit: min(remaining, ProtocolLimits.maxScanLimit))
+                    let (rows, more) = try reader.scan(page)
+                    for row in rows { emit(row.key, row.value ?? []) }
+                    remaining -= rows.count
+                    guard more, let last = rows.last else { return }
+                    start = last.key + [0]
+                }
+            }
+            return
+        }
         let environment = try openReadOnly(directory)
         defer { environment.close() }
         guard environment.hasColumnFamily(cf) else {
             throw EngineError(.columnFamilyMissing, "\(directory) has no column family '\(cf.rawValue)'")
         }
-        var remaining = limit ?? .max
-        let format = output
         try environment.read { txn in
-            try txn.forEach(in: cf, range: range) { key, value in
-                switch format {
-                case .text:
-                    var line: [UInt8] = []
-                    ProtocolToken.append(key, to: &line)
-                    line.append(0x20)
-                    ProtocolToken.append(value, to: &line)
-                    line.append(0x0A)
-                    StandardStreams.write(line)
-                case .json:
-                    var line = JSONLine()
-                    line.addBytes("key", Array(key))
-                    line.addBytes("value", Array(value))
-                    StandardStreams.writeLine(line.text)
-                }
+            try txn.forEach(in: cf, range: KeyRange(lower: lower, upper: upper)) { key, value in
+                emit(Array(key), Array(value))
                 remaining -= 1
                 return remaining > 0
             }
+        }
+    }
+
+    private func emit(_ key: [UInt8], _ value: [UInt8]) {
+        switch output {
+        case .text:
+            var line: [UInt8] = []
+            ProtocolToken.append(key, to: &line)
+            line.append(0x20)
+            ProtocolToken.append(value, to: &line)
+            line.append(0x0A)
+            StandardStreams.write(line)
+        case .json:
+            var line = JSONLine()
+            line.addBytes("key", key)
+            line.addBytes("value", value)
+            StandardStreams.writeLine(line.text)
         }
     }
 

@@ -1,11 +1,16 @@
 import ArgumentParser
 import KVCommandLine
 import KVEngine
+import RaftStore
 
 /// `kvdump stat DIR`: per column family, the counts `mdb_stat` reports.
 struct Stat: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Per column family: entries, B-tree depth, pages and bytes (as mdb_stat reports them).")
+        abstract: "Per column family: entries, B-tree depth, pages and bytes (as mdb_stat reports them).",
+        discussion: """
+            The counts are LMDB's. Committed writes still only in the log (flushed to LMDB within a second or so) \
+            are reported on the last line, per region, as the range of entries a restart would replay.
+            """)
 
     @Argument(help: "The data directory.")
     var directory: String
@@ -14,8 +19,9 @@ struct Stat: ParsableCommand {
     var output: OutputFormat = .text
 
     func run() throws {
-        let environment = try openReadOnly(directory)
-        defer { environment.close() }
+        let state = try DurableState(directory: directory)
+        defer { state.close() }
+        let environment = state.environment
         let info = try environment.info()
         switch output {
         case .text:
@@ -51,6 +57,9 @@ struct Stat: ParsableCommand {
         case .text:
             StandardStreams.writeLine(
                 "map_size=\(info.mapSize) last_page=\(info.lastPage) last_txn=\(info.lastTransaction) readers=\(info.readers)/\(info.maxReaders)")
+            let unflushed = state.unflushedEntries.sorted { $0.key < $1.key }
+                .map { "region \($0.key): entries \($0.value.lowerBound)...\($0.value.upperBound)" }
+            StandardStreams.writeLine("unflushed: " + (unflushed.isEmpty ? "none" : unflushed.joined(separator: ", ")))
         case .json:
             var line = JSONLine()
             line.add("map_size", info.mapSize)
@@ -58,11 +67,8 @@ struct Stat: ParsableCommand {
             line.add("last_txn", info.lastTransaction)
             line.add("readers", info.readers)
             line.add("max_readers", info.maxReaders)
+            line.add("unflushed_entries", state.unflushedEntries.values.reduce(0) { $0 + $1.count })
             StandardStreams.writeLine(line.text)
         }
-    }
-
-    private func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }
 }

@@ -46,9 +46,9 @@ struct KVNode: ParsableCommand {
     @Option(help: ArgumentHelp(
         "Milliseconds between moves of applied writes from memory into LMDB (they are in the log already).",
         valueName: "ms"))
-    var flushInterval = 100
+    var flushInterval = 1000
 
-    @Option(help: "Event loop threads for connections (default: one per core).")
+    @Option(help: "Event loop threads for connections (default: one per core, less one for the store loop).")
     var threads: Int?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
