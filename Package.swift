@@ -113,6 +113,8 @@ let package = Package(
         .target(name: "LogEngine", dependencies: ["Raft"]),
         // Seeded fault-injecting cluster simulator and safety checker for Raft (test support, and raftbench).
         .target(name: "RaftSimulation", dependencies: ["Raft"]),
+        // The raftstore's own cost per write, without the network (see README's performance section).
+        .executableTarget(name: "storebench", dependencies: ["RaftStore", "KVServer", "KVProtocol"]),
         // Raft micro-benchmark and simulator seed sweeper.
         .executableTarget(name: "raftbench", dependencies: ["Raft", "RaftSimulation"]),
         // Helpers shared by test targets: temporary directories, child processes, built binaries.

@@ -31,13 +31,11 @@ public final class NodeServer {
         /// - Parameters:
         ///   - tcp: TCP host and port, or `nil`.
         ///   - unixSocket: Unix socket path, or `nil`.
-        ///   - threads: Event loop threads, or `nil` for one per core less one, at least one: the store behind
-        ///     the server runs its own loop thread, which needs a core of its own (measured on 2 cores: one event
-        ///     loop gives 5–10 % more durable PUTs at 16 clients than two, and the same GET throughput).
+        ///   - threads: Event loop threads, or `nil` for one per core.
         public init(tcp: (host: String, port: Int)? = nil, unixSocket: String? = nil, threads: Int? = nil) {
             self.tcp = tcp
             self.unixSocket = unixSocket
-            self.threads = threads ?? max(1, System.coreCount - 1)
+            self.threads = threads ?? System.coreCount
         }
     }
 

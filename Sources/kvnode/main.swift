@@ -48,7 +48,7 @@ struct KVNode: ParsableCommand {
         valueName: "ms"))
     var flushInterval = 1000
 
-    @Option(help: "Event loop threads for connections (default: one per core, less one for the store loop).")
+    @Option(help: "Event loop threads for connections (default: one per core).")
     var threads: Int?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
