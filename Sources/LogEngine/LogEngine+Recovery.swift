@@ -156,12 +156,15 @@ extension LogEngine {
         var removed = false
         var prepared: UInt64?
         if let newest = recovered.newest {
+            let file = files[newest.id]!
             if recovered.report.interruptedWrite != nil {
-                let file = files[newest.id]!
                 let zeros = [UInt8](repeating: 0, count: newest.nonZeroEnd - newest.dataEnd)
                 try file.write(zeros, at: newest.dataEnd)
-                try file.sync()
             }
+            // The last batch may be complete in the page cache yet never synced (a kill -9 between its write
+            // and its fdatasync): it is about to be applied and served, so make it durable first.
+            try file.sync()
+            removed = true  // and sync the directory below, in case the segment's name is not durable either
             active = (newest.id, newest.dataEnd, max(options.segmentSize, recovered.fileSizes[newest.id] ?? 0))
             for (id, reusable) in recovered.emptyAfterNewest {
                 if reusable && id == newest.id + 1 {

@@ -46,6 +46,8 @@ public final class LogEngine {
     var pendingRewrites: [LogRecord] = []
     /// Sealed segments whose live records were already queued for rewriting.
     var rewritesPlanned: Set<UInt64> = []
+    /// The last failure to remove a segment or plan rewrites (retried after each write), or nil.
+    public internal(set) var reclaimFailure: LogEngineError?
     /// Regions whose live entries keep an old segment and are too large to rewrite.
     public internal(set) var regionsHoldingOldSegments: Set<UInt64> = []
     var failure: LogEngineError?
@@ -255,12 +257,9 @@ public final class LogEngine {
         if rewritten > 0 { statistics.recordsRewritten.add(rewritten, ordering: .relaxed) }
         statistics.liveBytes.store(index.live.total, ordering: .relaxed)
         guard files.count > 1 else { return }  // only the active segment: nothing to reclaim
-        do {
-            try reclaimSegments()
-        } catch let error as LogEngineError {
-            failure = error
-            throw error
-        }
+        // The batch is durable now: a failure to reclaim space must not turn it into a failed write. It is
+        // retried after the next write.
+        reclaimSegments()
         refreshFileStatistics()
     }
 

@@ -49,6 +49,15 @@ public enum LogRecord: Sendable, Equatable {
     ///
     /// - Throws: ``LogEngineError/Code/recordTooLarge`` over ``LogFormat/maxRecordPayload``.
     func encode(into buffer: inout [UInt8]) throws {
+        let largestIndex: UInt64
+        switch self {
+        case .entry(_, let entry): largestIndex = entry.index
+        case .hardState(_, let state): largestIndex = state.commit
+        case .compact(_, let index, _), .reset(_, let index, _): largestIndex = index
+        }
+        guard largestIndex <= Self.maxIndex else {
+            throw LogEngineError(.recordTooLarge, "a log index of \(largestIndex) is past the limit of \(Self.maxIndex)")
+        }
         guard payloadSize <= LogFormat.maxRecordPayload else {
             throw LogEngineError(
                 .recordTooLarge,
@@ -134,30 +143,37 @@ public enum LogRecord: Sendable, Equatable {
         return (.record(try decodePayload(type: type, payload)), size)
     }
 
+    /// Indexes past this are refused as malformed: no log gets near it, and it keeps index arithmetic
+    /// (`index + 1`, distances as `Int`) clear of overflow whatever a damaged record says.
+    static let maxIndex: UInt64 = 1 << 62
+
     private static func decodePayload(type: UInt8, _ p: UnsafeRawBufferPointer) throws(DecodeFailure) -> LogRecord {
         func need(_ count: Int, exact: Bool = true) throws(DecodeFailure) {
             if exact ? p.count != count : p.count < count {
                 throw .malformed("record type \(type) with a payload of \(p.count) bytes")
             }
         }
+        func index(at offset: Int) throws(DecodeFailure) -> UInt64 {
+            let value = p.bigEndianUInt64(at: offset)
+            guard value <= maxIndex else { throw .malformed("record type \(type) with index \(value)") }
+            return value
+        }
         switch type {
         case 1:
             try need(25, exact: false)
             guard let kind = EntryKind(rawValue: p[24]) else { throw .malformed("entry of unknown kind \(p[24])") }
-            let entry = Entry(
-                term: p.bigEndianUInt64(at: 8), index: p.bigEndianUInt64(at: 16), kind: kind, data: Array(p[25...]))
+            let entry = Entry(term: p.bigEndianUInt64(at: 8), index: try index(at: 16), kind: kind, data: Array(p[25...]))
             return .entry(region: p.bigEndianUInt64(at: 0), entry)
         case 2:
             try need(32)
-            let state = HardState(
-                term: p.bigEndianUInt64(at: 8), vote: p.bigEndianUInt64(at: 16), commit: p.bigEndianUInt64(at: 24))
+            let state = HardState(term: p.bigEndianUInt64(at: 8), vote: p.bigEndianUInt64(at: 16), commit: try index(at: 24))
             return .hardState(region: p.bigEndianUInt64(at: 0), state)
         case 3:
             try need(24)
-            return .compact(region: p.bigEndianUInt64(at: 0), index: p.bigEndianUInt64(at: 8), term: p.bigEndianUInt64(at: 16))
+            return .compact(region: p.bigEndianUInt64(at: 0), index: try index(at: 8), term: p.bigEndianUInt64(at: 16))
         case 4:
             try need(24)
-            return .reset(region: p.bigEndianUInt64(at: 0), index: p.bigEndianUInt64(at: 8), term: p.bigEndianUInt64(at: 16))
+            return .reset(region: p.bigEndianUInt64(at: 0), index: try index(at: 8), term: p.bigEndianUInt64(at: 16))
         default:
             throw .malformed("unknown record type \(type) (written by a newer version?)")
         }

@@ -27,11 +27,18 @@ public struct PosixFileSystem: LogFileSystem {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// Creates missing directories, syncing each one's parent so that the new entry survives a power failure.
     public func makeDirectory(_ path: String) throws {
+        var parent = path.hasPrefix("/") ? "/" : "."
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             prefix += "/" + component
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw Self.error("cannot create directory \(path)") }
+            if mkdir(prefix, 0o755) == 0 {
+                try syncDirectory(parent)
+            } else if errno != EEXIST {
+                throw Self.error("cannot create directory \(path)")
+            }
+            parent = prefix
         }
     }
 

@@ -51,6 +51,10 @@ struct SegmentScan {
             }
             guard offset < bytes.count else { break }
             let failure: String
+            /// Whether the failure is one a torn write can produce (a frame that does not check out). A frame
+            /// whose checksum holds but which makes no sense here was written that way: corruption, or a newer
+            /// format, never an interrupted write.
+            var tearable = false
             do throws(LogRecord.DecodeFailure) {
                 let (frame, size) = try LogRecord.decode(framed: UnsafeRawBufferPointer(rebasing: bytes[offset...]))
                 switch frame {
@@ -77,12 +81,22 @@ struct SegmentScan {
                 }
             } catch {
                 switch error {
-                case .truncated: failure = "a record that runs past the end of the file"
-                case .checksum: failure = "checksum mismatch"
-                case .malformed(let why): failure = why
+                case .truncated:
+                    failure = "a record that runs past the end of the file"
+                    tearable = true
+                case .checksum:
+                    failure = "checksum mismatch"
+                    tearable = true
+                case .malformed(let why):
+                    failure = why
                 }
             }
-            self.classify(bytes, badRecordAt: offset, batch: batch, failure: failure)
+            if tearable {
+                self.classify(bytes, badRecordAt: offset, batch: batch, failure: failure)
+            } else {
+                nonZeroEnd = bytes.endOfNonZero(offset..<bytes.count)
+                ending = .corrupt(at: offset, reason: "\(failure) (its checksum holds, so no interrupted write made it)")
+            }
             return
         }
         nonZeroEnd = dataEnd
@@ -99,17 +113,17 @@ struct SegmentScan {
             nonZeroEnd = dataEnd
             return
         }
-        let nextSequence = (batch?.sequence ?? lastSequence) + 1
-        if let later = laterBatch(bytes, sequence: nextSequence, after: offset, before: nonZeroEnd) {
-            ending = .corrupt(at: offset, reason: "\(failure), yet a complete later write follows at offset \(later)")
-            return
-        }
         if let open = batch {
+            // The batch's header is intact, so its end is known: if anything was written after it, the next
+            // write had begun, which happens only once this batch was synced.
             if nonZeroEnd > open.end {
-                ending = .corrupt(at: offset, reason: "\(failure), inside a batch that later data follows")
+                ending = .corrupt(at: offset, reason: "\(failure), inside a batch that later writes follow")
             } else {
                 ending = .interrupted(at: open.start, reason: "\(failure) at offset \(offset), in the last batch")
             }
+        } else if let later = laterBatch(bytes, after: offset, before: nonZeroEnd) {
+            // A damaged batch header: a valid header of a later batch after it proves it had been synced.
+            ending = .corrupt(at: offset, reason: "\(failure), yet a complete later write follows at offset \(later)")
         } else if nonZeroEnd - offset <= LogFormat.maxBatchBytes {
             ending = .interrupted(at: offset, reason: "\(failure) where the last batch begins")
         } else {
@@ -117,9 +131,11 @@ struct SegmentScan {
         }
     }
 
-    /// The offset of a valid header of batch `sequence` in `(offset, end)`: proof that the write holding
-    /// `offset` completed, since the next write starts only after a sync.
-    private func laterBatch(_ bytes: UnsafeRawBufferPointer, sequence: UInt64, after offset: Int, before end: Int) -> Int? {
+    /// The offset of a valid header of a batch later than the last complete one, in `(offset, end)`: proof that
+    /// the write holding `offset` completed, since the next write starts only after a sync. (A value stored in
+    /// the damaged batch that forges such a header, checksum included, would make a torn write look like
+    /// corruption: the node then refuses to start rather than lose anything.)
+    private func laterBatch(_ bytes: UnsafeRawBufferPointer, after offset: Int, before end: Int) -> Int? {
         var candidate = offset + 1
         let limit = min(bytes.count, end + LogRecord.batchHeaderSize)
         while candidate + LogRecord.batchHeaderSize <= limit {
@@ -127,7 +143,7 @@ struct SegmentScan {
             if bytes.bigEndianUInt32(at: candidate + 4) == 12 && bytes[candidate + 8] == LogRecord.batchHeaderType,
                case .batchHeader(let found, _)? = try? LogRecord.decode(
                    framed: UnsafeRawBufferPointer(rebasing: bytes[candidate..<(candidate + LogRecord.batchHeaderSize)])).frame,
-               found == sequence
+               found > lastSequence
             {
                 return candidate
             }

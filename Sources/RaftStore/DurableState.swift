@@ -23,7 +23,6 @@ public final class DurableState {
     public let meta: StoreMeta
     /// Per region, the committed entries not yet applied to LMDB (the replay of a restart).
     public let unflushedEntries: [UInt64: ClosedRange<UInt64>]
-    private let replayed: ChangeLayer
 
     /// Opens a data directory read-only and replays its unapplied committed entries in memory.
     ///
@@ -50,33 +49,9 @@ public final class DurableState {
             throw error
         }
         do {
-            let meta = try environment.read { try StoreMeta(reading: $0) }
-            var changes: [[UInt8]: [UInt8]?] = [:]
-            var unflushed: [UInt64: ClosedRange<UInt64>] = [:]
-            for region in meta.regions.keys.sorted() {
-                guard let log, let commit = log.hardState(of: region)?.commit else { continue }
-                let applied = meta.applied[region] ?? 0
-                guard commit > applied else { continue }
-                let entries: [Entry]
-                do {
-                    entries = try log.entries(of: region, from: applied + 1, to: commit + 1)
-                } catch {
-                    throw RaftStoreError(
-                        .corrupt, "region \(region): entries \(applied + 1)...\(commit) are not all in the log: \(error)")
-                }
-                unflushed[region] = (applied + 1)...commit
-                for entry in entries where entry.kind == .normal && !entry.data.isEmpty {
-                    for operation in try WriteCommand(decoding: entry.data).operations {
-                        switch operation {
-                        case .put(let key, let value): changes[key] = .some(value)
-                        case .delete(let key): changes.updateValue(nil, forKey: key)
-                        }
-                    }
-                }
-            }
+            let (meta, unflushed, _) = try environment.read { txn in try Self.replay(txn: txn, log: log) }
             self.meta = meta
             self.unflushedEntries = unflushed
-            self.replayed = ChangeLayer(changes: changes)
         } catch {
             environment.close()
             log?.close()
@@ -86,12 +61,48 @@ public final class DurableState {
         self.log = log
     }
 
+    /// Reads the meta values in `txn` and replays, over it, the committed log entries it has not applied.
+    ///
+    /// Meta and data come from the same snapshot: the replayed entries are exactly those after the applied
+    /// index that snapshot holds (none if the node has since applied beyond what the log showed us).
+    private static func replay(txn: Transaction, log: LogEngine?) throws
+        -> (StoreMeta, [UInt64: ClosedRange<UInt64>], ChangeLayer)
+    {
+        let meta = try StoreMeta(reading: txn)
+        var changes: [[UInt8]: [UInt8]?] = [:]
+        var unflushed: [UInt64: ClosedRange<UInt64>] = [:]
+        for region in meta.regions.keys.sorted() {
+            guard let log, let commit = log.hardState(of: region)?.commit else { continue }
+            let applied = meta.applied[region] ?? 0
+            guard commit > applied else { continue }
+            let entries: [Entry]
+            do {
+                entries = try log.entries(of: region, from: applied + 1, to: commit + 1)
+            } catch {
+                throw RaftStoreError(
+                    .corrupt, "region \(region): entries \(applied + 1)...\(commit) are not all in the log: \(error)")
+            }
+            unflushed[region] = (applied + 1)...commit
+            for entry in entries where entry.kind == .normal && !entry.data.isEmpty {
+                for operation in try WriteCommand(decoding: entry.data).operations {
+                    switch operation {
+                    case .put(let key, let value): changes[key] = .some(value)
+                    case .delete(let key): changes.updateValue(nil, forKey: key)
+                    }
+                }
+            }
+        }
+        return (meta, unflushed, ChangeLayer(changes: changes))
+    }
+
     /// Runs `body` with a reader of the state: the replayed entries over an LMDB snapshot.
     ///
     /// - Throws: What `body` throws; engine failures.
     public func read<T>(_ body: (AppliedStateReader) throws -> T) throws -> T {
-        let layers = replayed.count > 0 ? [replayed] : []
-        return try environment.read { txn in try body(AppliedStateReader(layers: layers, txn: txn)) }
+        try environment.read { txn in
+            let (_, _, replayed) = try Self.replay(txn: txn, log: log)
+            return try body(AppliedStateReader(layers: replayed.count > 0 ? [replayed] : [], txn: txn))
+        }
     }
 
     /// Closes LMDB and the log. Idempotent.

@@ -181,16 +181,22 @@ extension RaftStore {
 // MARK: - NodeService
 
 extension RaftStore: NodeService {
-    /// Answers reads from the published unflushed changes over an LMDB snapshot taken after them.
+    /// Answers reads from the published unflushed changes over an LMDB snapshot taken after them (again, in
+    /// the rare case that a flush began in between).
     public func read(_ requests: [Request]) -> [Response] {
-        let changes = published.withLock { $0 }
-        do {
-            return try environment.read { txn in
-                let reader = AppliedStateReader(layers: changes.isEmpty ? [] : changes.layers, txn: txn)
-                return requests.map { answer($0, from: reader) }
+        while true {
+            let flushes = flushesBegun.load(ordering: .sequentiallyConsistent)
+            let changes = published.withLock { $0 }
+            do {
+                let answers: [Response]? = try environment.read { txn in
+                    guard flushesBegun.load(ordering: .sequentiallyConsistent) == flushes else { return nil }
+                    let reader = AppliedStateReader(layers: changes.isEmpty ? [] : changes.layers, txn: txn)
+                    return requests.map { answer($0, from: reader) }
+                }
+                if let answers { return answers }
+            } catch {
+                return requests.map { _ in Self.storageError(error) }
             }
-        } catch {
-            return requests.map { _ in Self.storageError(error) }
         }
     }
 

@@ -57,10 +57,24 @@ extension RaftStore {
         for event in events { handle(event) }
         for submission in submissions { propose(submission) }
         processReadies()
+        if !waitingReads.isEmpty && failure == nil {
+            // Reads queued behind writes that had already applied when they came in: nothing else would answer
+            // them until the next write.
+            do {
+                try answerWaitingReads()
+            } catch {
+                fail(RaftStoreError(.storageFailed, "reading the applied state failed: \(error)"))
+            }
+        }
         maybeFlush(force: stopping && options.flushOnStop)
         markReadyWhenLeading()
         let blocked = failure == nil && working.byteCount >= options.maxUnflushedBytes
-        inboxLocked { $0.blocked = blocked }
+        let readyLeft = failure == nil && peers.values.contains { $0.node.hasReady() }
+        inboxLocked { inbox in
+            inbox.blocked = blocked
+            inbox.readyLeft = readyLeft
+            if stopping { inbox.stopSeen = true }
+        }
         return stopping
     }
 
@@ -150,7 +164,8 @@ extension RaftStore {
     private func isIdle() -> Bool {
         let inboxEmpty = inboxLocked { $0.submissions.isEmpty && $0.events.isEmpty }
         let proposalsPending = peers.values.contains { $0.proposalsHead < $0.proposals.count } || !waitingReads.isEmpty
-        let flushPending = flush != nil || (options.flushOnStop && !working.active.isEmpty && failure == nil)
+        let flushPending = !flushAbandoned
+            && (flush != nil || (options.flushOnStop && !working.active.isEmpty && failure == nil))
         return inboxEmpty && (failure != nil || (!proposalsPending && !flushPending))
     }
 
@@ -166,25 +181,21 @@ extension RaftStore {
     /// ``RaftStoreOptions/maxEntryBytes``), or queues it behind earlier writes if it only reads.
     func propose(_ submission: WriteSubmission) {
         if failure != nil {
-            submission.complete(submission.requests.map { _ in storageFailureResponse })
+            answerAll(submission, storageFailureResponse)
             return
         }
         let requests = submission.requests
         let firstKey = requests.lazy.compactMap(\.key).first ?? []
         guard let peer = peers.values.first(where: { $0.region.contains(firstKey) }) else {
-            submission.complete(requests.map { _ in .error(ProtocolError(.keyNotInRegion, "no region here holds the key")) })
+            answerAll(submission, .error(ProtocolError(.keyNotInRegion, "no region here holds the key")))
             return
         }
         if requests.contains(where: { $0.key.map { !peer.region.contains($0) } ?? false }) {
-            submission.complete(requests.map { _ in
-                .error(ProtocolError(.keyNotInRegion, "the requests span several regions; send them separately"))
-            })
+            answerAll(submission, .error(ProtocolError(.keyNotInRegion, "the requests span several regions; send them separately")))
             return
         }
         guard peer.node.role == .leader else {
-            submission.complete(requests.map { _ in
-                .error(ProtocolError(.notLeader, "region \(peer.region.id) has no leader here yet; retry"))
-            })
+            answerAll(submission, .error(ProtocolError(.notLeader, "region \(peer.region.id) has no leader here yet; retry")))
             return
         }
         guard requests.contains(where: \.isWrite) else {
@@ -219,10 +230,15 @@ extension RaftStore {
             }
             statistics.proposals.add(parts.count, ordering: .relaxed)
         } catch {
-            submission.complete(requests.map { _ in
-                .error(ProtocolError(.notLeader, "region \(peer.region.id) cannot take proposals here: \(error)"))
-            })
+            answerAll(submission, .error(ProtocolError(.notLeader, "region \(peer.region.id) cannot take proposals here: \(error)")))
         }
+    }
+
+    /// Answers every request of a submission with `response`, once the turn has released the store lock.
+    private func answerAll(_ submission: WriteSubmission, _ response: Response) {
+        let inFlight = SubmissionInFlight(submission, parts: 1)
+        inFlight.fail(response)
+        completions.append(inFlight)
     }
 
     // MARK: - Ready
@@ -337,6 +353,7 @@ extension RaftStore {
         guard force || working.activeBytes >= options.flushBytes
             || now - lastFlushStart >= Double(options.flushMilliseconds) / 1000
         else { return }
+        flushesBegun.add(1, ordering: .sequentiallyConsistent)
         let layers = working.beginFlush()
         publish()
         flush = FlushJob(layers: layers, applied: peers.mapValues(\.appliedIndex))
@@ -383,6 +400,12 @@ extension RaftStore {
                 if region == firstRegionID { statistics.durableAppliedIndex.store(index, ordering: .relaxed) }
             }
         case .flushFinished(.failure(let error)):
+            if inboxLocked({ $0.stopping }) {
+                // Stopping: the writes are in the log and the next start replays them.
+                logger.error("flushing applied writes to LMDB failed while stopping; the next start replays them: \(error)")
+                flushAbandoned = true
+                return
+            }
             // The writes stay applied in memory and durable in the log; try again shortly. New writes wait
             // once too much is unflushed.
             logger.error("flushing applied writes to LMDB failed; retrying in 1 s: \(error)")

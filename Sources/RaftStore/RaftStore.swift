@@ -66,6 +66,9 @@ public final class RaftStore {
     var inbox = Inbox()
     /// The unflushed changes readers see, replaced after each round.
     let published = Mutex(UnflushedChanges())
+    /// Counts flushes begun. A reader that copied the layers before a flush began and opened its LMDB snapshot
+    /// after that flush committed could see newer LMDB data under older layers; it checks this and retries.
+    let flushesBegun = Atomic<UInt64>(0)
     private let loopThread = NIOThreadPool(numberOfThreads: 1)
     let flushQueue = DispatchQueue(label: "kvstore.raftstore.flush")
     let loopFinished = ConditionLock(value: false)
@@ -87,6 +90,8 @@ public final class RaftStore {
     var flush: FlushJob?
     var lastFlushStart = monotonicSeconds()
     var flushRetryAt: Double?
+    /// Set when a flush failed while stopping: the writes stay in the log, to be replayed at the next start.
+    var flushAbandoned = false
     /// Per region, the commit index found at start: entries up to it are replays.
     var replayThrough: [UInt64: UInt64] = [:]
     var failure: RaftStoreError?
@@ -300,6 +305,7 @@ public final class RaftStore {
         failure = error
         logger.critical("the store stopped taking writes: \(error.message)")
         let answer = storageFailureResponse
+        roundChanges = [:]  // a half-applied entry must never become visible
         for peer in peers.values {
             for proposal in peer.takeAllProposals() where proposal.submission.partsLeft > 0 {
                 proposal.submission.fail(answer)
@@ -317,7 +323,10 @@ public final class RaftStore {
 
     /// The answer for writes after a failure. Call with `storeLock` held.
     var storageFailureResponse: Response {
-        .error(ProtocolError(.storage, failure?.message ?? "the store failed"))
+        .error(ProtocolError(
+            .storage,
+            "the node stopped taking writes (\(failure?.message ?? "storage failure")); a write already in its log "
+                + "applies when it restarts"))
     }
 
     /// The answer for writes after a failure, taking `storeLock`.
@@ -341,6 +350,10 @@ struct Inbox {
     var loopAwake = true
     /// Whether too much is unflushed for new submissions to be taken (set after each turn).
     var blocked = false
+    /// Whether a turn has seen `stopping` (after that the loop waits for its flush like any other event).
+    var stopSeen = false
+    /// Whether a turn ended with Raft work left (it runs a bounded number of rounds).
+    var readyLeft = false
     /// Whether a submitter's thread is about to run a turn (so later submitters need not schedule another).
     var turnScheduled = false
     /// Set by the loop once every region has a leader.
@@ -350,7 +363,7 @@ struct Inbox {
 
     /// Whether a turn would find something to do now.
     var hasTakeableWork: Bool {
-        !events.isEmpty || stopping || (!submissions.isEmpty && (!blocked || failed))
+        !events.isEmpty || (stopping && !stopSeen) || readyLeft || (!submissions.isEmpty && (!blocked || failed))
     }
 }
 

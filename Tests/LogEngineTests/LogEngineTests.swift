@@ -127,6 +127,13 @@ struct LogEngineTests {
         #expect(report.problems.count == 1)
         fileSystem.overwrite(segment, at: offsets[2] + 40, with: [original[offsets[2] + 40]])
 
+        // The same in a batch's own header: the batches after it still prove it had been synced.
+        fileSystem.overwrite(segment, at: offsets[2] + 13, with: [original[offsets[2] + 13] ^ 0x01])
+        #expect(throws: LogEngineError(.corrupt, "")) {
+            try LogEngine(directory: "/log", options: smallSegments(), fileSystem: fileSystem)
+        }
+        fileSystem.overwrite(segment, at: offsets[2] + 13, with: [original[offsets[2] + 13]])
+
         // The same damage in the last batch looks like an interrupted write: cut off, the rest recovered.
         fileSystem.overwrite(segment, at: offsets[9] + 40, with: [original[offsets[9] + 40] ^ 0x01])
         let recovered = try LogEngine(directory: "/log", options: smallSegments(), fileSystem: fileSystem)
@@ -139,6 +146,64 @@ struct LogEngineTests {
         let again = try LogEngine(directory: "/log", options: smallSegments(), fileSystem: fileSystem)
         #expect(again.recovery.interruptedWrite == nil)
         #expect(try again.entries(of: 1, from: 9, to: 11) == [entry(9), entry(10, "ten, rewritten")])
+    }
+
+    @Test("a frame whose checksum holds but which makes no sense is corruption, even in the last batch")
+    func validChecksumNonsense() throws {
+        let fileSystem = SimulatedFileSystem()
+        let segment = "/log/0000000000000001.log"
+        var lastBatch = 0
+        do {
+            let log = try LogEngine(directory: "/log", options: smallSegments(), fileSystem: fileSystem)
+            var batch = LogBatch()
+            batch.append(region: 1, entries: [entry(1)])
+            try log.write(batch)
+            lastBatch = try LogEngine.check(directory: "/log", fileSystem: fileSystem).segments[0].dataEnd
+            var last = LogBatch()
+            last.append(region: 1, entries: [entry(2)])
+            try log.write(last)
+            log.close()
+        }
+        // Turn the last batch's record into one of an unknown type, with a checksum that holds (a newer format).
+        let record = lastBatch + 21
+        var bytes = Array(fileSystem.contents(of: segment)![record..<(record + 9 + 25 + 2)])
+        bytes[8] = 99
+        let crc = CRC32C.checksum(Array(bytes[4...]))
+        bytes.replaceSubrange(0..<4, with: [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)])
+        fileSystem.overwrite(segment, at: record, with: bytes)
+        do {
+            _ = try LogEngine(directory: "/log", options: smallSegments(), fileSystem: fileSystem)
+            Issue.record("a record of an unknown type was cut off as an interrupted write")
+        } catch let error as LogEngineError {
+            #expect(error.code == .corrupt)
+            #expect(error.message.contains("unknown record type 99"))
+        }
+    }
+
+    @Test("a complete last batch that was never synced is synced by recovery before it is used")
+    func recoverySyncsUnsyncedTail() throws {
+        let fileSystem = SimulatedFileSystem()
+        do {
+            let log = try LogEngine(directory: "/log", options: smallSegments(), fileSystem: fileSystem)
+            var batch = LogBatch()
+            batch.append(region: 1, entries: [entry(1)])
+            try log.write(batch)
+            fileSystem.failSyncs(after: 0)  // the write reaches the page cache; its sync fails (as a kill -9 would)
+            var unsynced = LogBatch()
+            unsynced.append(region: 1, entries: [entry(2)])
+            #expect(throws: LogEngineError.self) { try log.write(unsynced) }
+            log.close()
+            fileSystem.failSyncs(after: nil)
+        }
+        // A restart (no power loss) sees the complete batch and will serve it...
+        let restarted = try LogEngine(directory: "/log", options: smallSegments(), fileSystem: fileSystem)
+        #expect(restarted.lastIndex(of: 1) == 2)
+        restarted.close()
+        // ...so a power failure afterwards must not take it away.
+        var random = SplitMix64(seed: 1)
+        fileSystem.crash(.dropUnsynced, random: &random)
+        let afterPowerLoss = try LogEngine(directory: "/log", options: smallSegments(), fileSystem: fileSystem)
+        #expect(afterPowerLoss.lastIndex(of: 1) == 2)
     }
 
     @Test("a read-only open changes nothing: an interrupted tail is reported and left in place")

@@ -30,6 +30,17 @@ struct RaftStoreTests {
         #expect(store.stat("applied_index").flatMap(UInt64.init) ?? 0 >= 400)
     }
 
+    @Test("a submission of reads only, queued behind writes that already applied, is answered at once")
+    func readsOnlySubmission() throws {
+        let directory = TemporaryDirectory(prefix: "raftstore")
+        let store = try openStore(directory.file("data"))
+        defer { store.close() }
+        #expect(store.run([.put(key: bytes("r"), value: bytes("1"))]) == [.ok])
+        // What a connection sends when a GET arrives while its earlier PUT is still unanswered.
+        #expect(store.run([.get(key: bytes("r")), .scan(ScanRequest())])
+            == [.value(bytes("1")), .rows([ScanRow(key: bytes("r"), value: bytes("1"))], more: false)])
+    }
+
     @Test("reads inside a write submission see exactly the writes before them")
     func readsOrderedWithinSubmission() throws {
         let directory = TemporaryDirectory(prefix: "raftstore")
