@@ -120,7 +120,7 @@ let package = Package(
         // Helpers shared by test targets: temporary directories, child processes, built binaries.
         .target(name: "KVTestSupport", dependencies: ["KVClient", "LogEngine"]),
         .testTarget(name: "KVBenchTests", dependencies: ["KVBench", "kvbench", "KVProtocol", "KVCommandLine"]),
-        .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftSimulation"]),
+        .testTarget(name: "RaftTests", dependencies: ["Raft", "RaftSimulation", "KVTestSupport"]),
         .testTarget(name: "KVEngineTests", dependencies: ["KVEngine", "KVTestSupport"]),
         .testTarget(name: "LogEngineTests", dependencies: ["LogEngine", "Raft", "KVTestSupport"]),
         .testTarget(

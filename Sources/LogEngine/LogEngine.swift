@@ -42,8 +42,10 @@ public final class LogEngine {
     var active: (id: UInt64, offset: Int, capacity: Int)?
     var nextSequence: UInt64
     var caches: [UInt64: EntryCache] = [:]
-    /// Records to write again (at the head of the next batch) so an old segment can be removed.
-    var pendingRewrites: [LogRecord] = []
+    /// Records to write again (at the head of the next batch) so an old segment can be removed: one group per
+    /// region, each written within one batch (a group replays a region's whole live state, and half of one
+    /// would drop the entries of the other half).
+    var pendingRewrites: [[LogRecord]] = []
     /// Sealed segments whose live records were already queued for rewriting.
     var rewritesPlanned: Set<UInt64> = []
     /// The last failure to remove a segment or plan rewrites (retried after each write), or nil.
@@ -69,6 +71,9 @@ public final class LogEngine {
         fileSystem: any LogFileSystem = PosixFileSystem()
     ) throws {
         precondition(options.segmentSize >= 64 << 10, "segments must be at least 64 KiB")
+        var options = options
+        // A region's rewrite group is written within one batch, so it must stay well under a batch's bound.
+        options.maxRewriteBytesPerRegion = min(options.maxRewriteBytesPerRegion, LogFormat.batchTargetBytes / 2)
         self.directory = directory
         self.options = options
         self.fileSystem = fileSystem
@@ -245,8 +250,11 @@ public final class LogEngine {
         guard !options.readOnly else { throw LogEngineError(.readOnly, "the log \(directory) is open read-only") }
         if let failure { throw LogEngineError(.failed, "the log stopped after an earlier failure: \(failure.message)") }
         guard !batch.isEmpty || !pendingRewrites.isEmpty else { return }
-        let chunks = try encodeChunks(pendingRewrites.isEmpty ? batch.records : pendingRewrites + batch.records)
-        let rewritten = pendingRewrites.count
+        var units = pendingRewrites.map { $0[...] }
+        units.reserveCapacity(units.count + batch.records.count)
+        for i in batch.records.indices { units.append(batch.records[i...i]) }
+        let chunks = try encodeChunks(units)
+        let rewritten = pendingRewrites.reduce(0) { $0 + $1.count }
         pendingRewrites = []
         do {
             for chunk in chunks { try writeChunk(chunk) }
@@ -270,20 +278,25 @@ public final class LogEngine {
         var records: [(record: LogRecord, offset: Int, size: Int)]
     }
 
-    private func encodeChunks(_ records: [LogRecord]) throws -> [Chunk] {
+    /// Encodes the records into batches of about ``LogFormat/batchTargetBytes`` (half a segment when segments
+    /// are smaller, so a batch seldom outgrows one), splitting only between `units`.
+    private func encodeChunks(_ units: [ArraySlice<LogRecord>]) throws -> [Chunk] {
+        let target = min(LogFormat.batchTargetBytes, options.segmentSize / 2)
         var chunks: [Chunk] = []
         var current = Chunk(bytes: [UInt8](repeating: 0, count: LogRecord.batchHeaderSize), records: [])
-        let total = records.reduce(0) { $0 + $1.payloadSize + LogFormat.recordHeaderSize }
-        current.bytes.reserveCapacity(min(total, LogFormat.batchTargetBytes) + LogRecord.batchHeaderSize)
-        current.records.reserveCapacity(records.count)
-        for record in records {
-            if !current.records.isEmpty && current.bytes.count + record.payloadSize > LogFormat.batchTargetBytes {
+        let total = units.reduce(0) { sum, unit in sum + unit.reduce(0) { $0 + $1.payloadSize + LogFormat.recordHeaderSize } }
+        current.bytes.reserveCapacity(min(total, target) + LogRecord.batchHeaderSize)
+        for unit in units {
+            let size = unit.reduce(0) { $0 + $1.payloadSize + LogFormat.recordHeaderSize }
+            if !current.records.isEmpty && current.bytes.count + size > target {
                 chunks.append(current)
                 current = Chunk(bytes: [UInt8](repeating: 0, count: LogRecord.batchHeaderSize), records: [])
             }
-            let start = current.bytes.count
-            try record.encode(into: &current.bytes)
-            current.records.append((record, start, current.bytes.count - start))
+            for record in unit {
+                let start = current.bytes.count
+                try record.encode(into: &current.bytes)
+                current.records.append((record, start, current.bytes.count - start))
+            }
         }
         if !current.records.isEmpty { chunks.append(current) }
         return chunks

@@ -8,8 +8,9 @@ public struct LogEngineOptions: Sendable {
     /// live records.
     public var maxSealedSegments = 2
     /// A region whose live entries exceed this is not rewritten; ``LogEngine/regionsHoldingOldSegments``
-    /// names it so its owner can compact its log instead.
-    public var maxRewriteBytesPerRegion = 16 << 20
+    /// names it so its owner can compact its log instead. At most half of ``LogFormat/batchTargetBytes``: a
+    /// region's rewritten records go into one batch.
+    public var maxRewriteBytesPerRegion = 4 << 20
     /// Recent entries kept in memory per region, so Raft rarely reads the files.
     public var entryCacheBytesPerRegion = 4 << 20
     /// Prepare the next segment on a background thread while the current one fills. Tests turn it off to

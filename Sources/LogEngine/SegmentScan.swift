@@ -63,8 +63,13 @@ struct SegmentScan {
                         failure = "a batch header inside the batch that starts at offset \(batch!.start)"
                     } else if sequence <= self.lastSequence {
                         failure = "batch sequence \(sequence) does not follow \(self.lastSequence)"
-                    } else if length < size || offset + length > bytes.count {
+                    } else if length < size {
                         failure = "batch header with an impossible length of \(length) bytes"
+                    } else if offset + length > bytes.count {
+                        // A batch larger than its segment grows the file; a crash may have lost the growth.
+                        failure = "a batch of \(length) bytes that runs past the end of the file"
+                        tearable = true
+                        batch = (offset, offset + length, sequence)
                     } else {
                         batch = (offset, offset + length, sequence)
                         offset += size

@@ -173,11 +173,15 @@ struct KVNodeTests {
         let node = NodeProcess()
         try node.start()
         var input: [UInt8] = []
-        for i in 0..<50_000 { input += bytes("put key-\(i) value-\(i)-with-some-padding-to-fill-pages\n") }
-        #expect(try node.kvctl(["batch"], input: input).status == 0)
+        let padding = String(repeating: "p", count: 1000)
+        for i in 0..<4_000 { input += bytes("put key-\(i) value-\(i)-\(padding)\n") }
+        let batch = try node.kvctl(["batch"], input: input)
+        #expect(batch.status == 0, "\(batch.standardError)")
         node.kill(signal: SIGTERM)
-        #expect(node.child!.waitForExit(timeout: 30) == 0)
+        #expect(node.child!.waitForExit(timeout: 60) == 0)
         let dataFile = node.dataPath + "/data.mdb"
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: dataFile)[.size] as? Int)
+        try #require(size > 2 << 20, "data.mdb holds \(size) bytes")
         #expect(truncate(dataFile, 1 << 20) == 0)
 
         let start = try runCommand(

@@ -112,7 +112,7 @@ struct RaftStoreTests {
     }
 
     @Test("a long run with tiny log segments keeps the log's disk use bounded", .timeLimit(.minutes(5)))
-    func boundedLogUnderEndlessWrites() throws {
+    func boundedLogUnderEndlessWrites() async throws {
         let directory = TemporaryDirectory(prefix: "raftstore")
         var options = testOptions()
         options.flushMilliseconds = 50
@@ -121,26 +121,34 @@ struct RaftStoreTests {
         defer { store.close() }
         // RAFTSTORE_LONG_WRITES=N for a longer run (10 M: about half an hour in a debug build).
         let writes = Int(ProcessInfo.processInfo.environment["RAFTSTORE_LONG_WRITES"] ?? "") ?? 500_000
-        let perSubmission = 250
-        var maxDisk = 0
-        var maxSegments = 0
-        var done = 0
-        while done < writes {
-            let batch = (0..<16).map { s in
-                (0..<perSubmission).map { i in
-                    Request.put(key: bytes("key-\((done + s * perSubmission + i) % 5000)"), value: bytes("value-\(done + i)"))
+        let logDirectory = directory.file("data/log")
+        // On a thread of its own: the run blocks for a while (see `onOwnThread`).
+        let (allOK, maxDisk, maxSegments) = try await onOwnThread { () -> (Bool, Int, Int) in
+            let perSubmission = 250
+            var maxDisk = 0
+            var maxSegments = 0
+            var done = 0
+            var allOK = true
+            while done < writes {
+                let batch = (0..<16).map { s in
+                    (0..<perSubmission).map { i in
+                        Request.put(key: bytes("key-\((done + s * perSubmission + i) % 5000)"), value: bytes("value-\(done + i)"))
+                    }
                 }
+                allOK = allOK && store.runConcurrently(batch).allSatisfy { $0.allSatisfy { $0 == .ok } }
+                done += 16 * perSubmission
+                maxDisk = max(maxDisk, store.log.statistics.diskBytes.load(ordering: .relaxed))
+                maxSegments = max(maxSegments, try FileManager.default.contentsOfDirectory(atPath: logDirectory).count)
             }
-            #expect(store.runConcurrently(batch).allSatisfy { $0.allSatisfy { $0 == .ok } })
-            done += 16 * perSubmission
-            maxDisk = max(maxDisk, store.log.statistics.diskBytes.load(ordering: .relaxed))
-            maxSegments = max(maxSegments, try FileManager.default.contentsOfDirectory(atPath: directory.file("data/log")).count)
+            return (allOK, maxDisk, maxSegments)
         }
+        #expect(allOK)
         let written = store.log.statistics.bytesWritten.load(ordering: .relaxed)
         #expect(written > 20 * options.log.segmentSize, "the run wrote \(written) log bytes")
-        // Two sealed segments, one being freed, the active one and the one prepared ahead.
+        // Two sealed segments, one being freed, the active one and the one prepared ahead. A batch larger than
+        // a whole 64 KiB segment (a region's rewritten records, which stay in one batch) makes its segment grow.
         #expect(maxSegments <= 5, "\(maxSegments) segment files at the peak")
-        #expect(maxDisk <= 5 * options.log.segmentSize, "\(maxDisk) log bytes on disk at the peak")
+        #expect(maxDisk <= 8 * options.log.segmentSize, "\(maxDisk) log bytes on disk at the peak")
         #expect(store.stat("keys") == "5000")
     }
 

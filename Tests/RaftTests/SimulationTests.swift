@@ -1,4 +1,5 @@
 import Foundation
+import KVTestSupport
 import Raft
 import RaftSimulation
 import Testing
@@ -23,7 +24,14 @@ enum SeedBudget {
 @Suite("Seeded simulator", .timeLimit(.minutes(15)))  // ~1.5 min here; generous for slower CI machines
 struct SimulationTests {
     @Test("safety after every step, liveness after healing", arguments: 0..<SeedBudget.shards)
-    func sweep(shard: Int) {
+    func sweep(shard: Int) async throws {
+        // On a thread of its own: a shard computes for about a minute (see `onOwnThread`).
+        let failure: String? = try await onOwnThread { Self.runShard(shard) }
+        if let failure { Issue.record("\(failure)") }
+    }
+
+    /// Runs a shard's seeds; returns the first violation, described, or nil.
+    private static func runShard(_ shard: Int) -> String? {
         var stats = (runs: 0, messages: 0, entries: UInt64(0), snapshots: 0, conf: 0, crashes: 0, reads: 0,
                      maxRecover: 0)
         CrashReporter.install
@@ -39,8 +47,7 @@ struct SimulationTests {
             }
             if let violation = result.violation {
                 print("RAFT_SEED=\(seed) failed: \(violation)")
-                Issue.record("RAFT_SEED=\(seed) nodes=\(options.nodeCount): \(violation)")
-                return
+                return "RAFT_SEED=\(seed) nodes=\(options.nodeCount): \(violation)"
             }
             stats.runs += 1
             stats.messages += result.messagesSent
@@ -52,6 +59,7 @@ struct SimulationTests {
             stats.maxRecover = max(stats.maxRecover, result.ticksToRecover)
         }
         print("shard \(shard): \(stats)")
+        return nil
     }
 
     @Test("the same seed gives the same trace")
