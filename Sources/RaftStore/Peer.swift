@@ -54,38 +54,3 @@ final class Peer {
         return Array(proposals[proposalsHead...])
     }
 }
-
-/// A proposed entry and the requests of its submission it answers.
-struct Proposal {
-    /// The entry's index and term; an entry applied at that index with another term means the proposal was
-    /// dropped (a new leader overwrote it).
-    var index: UInt64
-    var term: UInt64
-    /// The submission it belongs to.
-    var submission: SubmissionInFlight
-    /// The requests of the submission this entry covers, in order: its writes and the reads among them.
-    var requests: Range<Int>
-}
-
-/// A submission whose answers are being gathered; complete once every part has been applied.
-final class SubmissionInFlight {
-    let submission: WriteSubmission
-    var responses: [Response?]
-    var partsLeft: Int
-
-    init(_ submission: WriteSubmission, parts: Int) {
-        self.submission = submission
-        responses = Array(repeating: nil, count: submission.requests.count)
-        partsLeft = parts
-    }
-
-    /// Fills every answer still missing with `response`.
-    func fail(_ response: Response) {
-        for i in responses.indices where responses[i] == nil { responses[i] = response }
-        partsLeft = 0
-    }
-
-    func complete() {
-        submission.complete(responses.map { $0 ?? .error(ProtocolError(.internalError, "request was not answered")) })
-    }
-}
