@@ -38,9 +38,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Past this many unanswered requests the handler stops reading from the socket.
     static let maxUnanswered = 8192
 
-    init(store: any NodeService, logger: Logger) {
+    /// The event loop all connections share for handing writes to a busy store.
+    private let writeLoop: any EventLoop
+
+    init(store: any NodeService, logger: Logger, writeLoop: any EventLoop) {
         self.store = store
         self.logger = logger
+        self.writeLoop = writeLoop
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -126,7 +130,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             let loopBound = NIOLoopBound(self, eventLoop: context!.eventLoop)
             let eventLoop = context!.eventLoop
             let submission = WriteSubmission(
-                requests: writes.map(\.request), scheduleOnSubmitter: { eventLoop.execute($0) }
+                requests: writes.map(\.request), scheduleOnSubmitter: { eventLoop.execute($0) },
+                scheduleOnWriteLoop: { [writeLoop] in writeLoop.execute($0) }
             ) { answers in
                 if eventLoop.inEventLoop {
                     loopBound.value.completeSubmission(sequences: sequences, answers: answers)

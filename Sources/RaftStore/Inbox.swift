@@ -13,6 +13,8 @@ struct Inbox {
     var stopSeen = false
     /// Whether a turn ended with Raft work left (it runs a bounded number of rounds).
     var readyLeft = false
+    /// Whether some thread is running a turn now.
+    var turnRunning = false
     /// Whether a submitter's thread is about to run a turn (so later submitters need not schedule another).
     var turnScheduled = false
     /// Set by the loop once every region has a leader.

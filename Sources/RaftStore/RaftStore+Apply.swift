@@ -202,7 +202,8 @@ extension RaftStore: NodeService {
 
     /// Queues requests for the store loop. With a submitter's scheduler, the turn that handles them runs on
     /// the submitter's thread once it finished its current work (so all writes of one event-loop turn share a
-    /// round), if the store is idle then; otherwise the store's own thread takes them.
+    /// round) — on the shared write loop instead while the store is busy — if the store is idle by then;
+    /// otherwise the store's own thread takes them.
     public func submit(_ submission: WriteSubmission) {
         wakeUp.lock()
         if inbox.stopping {
@@ -211,7 +212,11 @@ extension RaftStore: NodeService {
             return
         }
         inbox.submissions.append(submission)
-        let schedule = inbox.turnScheduled ? nil : submission.scheduleOnSubmitter
+        // An idle store runs the turn on the submitter's own loop (no hand-off); a busy one on the shared write
+        // loop, where the writes of every loop gather for the next round.
+        let idle = !inbox.loopAwake && !inbox.turnRunning
+        let schedule = inbox.turnScheduled
+            ? nil : idle ? submission.scheduleOnSubmitter : (submission.scheduleOnWriteLoop ?? submission.scheduleOnSubmitter)
         if schedule != nil { inbox.turnScheduled = true }
         wakeUp.unlock()
         if let schedule {

@@ -50,6 +50,8 @@ extension RaftStore {
     /// - Returns: Whether the store is stopping.
     @discardableResult
     func turn(tickDue: Bool) -> Bool {
+        inboxLocked { $0.turnRunning = true }
+        defer { inboxLocked { $0.turnRunning = false } }
         let (submissions, events, stopping) = takeWork()
         if tickDue {
             for peer in peers.values { peer.node.tick() }
