@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "kvctl", targets: ["kvctl"]),
         .executable(name: "kvdump", targets: ["kvdump"]),
         .executable(name: "kvbench", targets: ["kvbench"]),
+        .executable(name: "kvsched", targets: ["kvsched"]),
         .library(name: "KVClient", targets: ["KVClient"]),
         .library(name: "KVProtocol", targets: ["KVProtocol"]),
         .library(name: "KVCommandLine", targets: ["KVCommandLine"]),
@@ -54,6 +55,23 @@ let package = Package(
                 "Raft", "LogEngine", "KVEngine", "KVProtocol", "KVServer",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // kvsched's core: cluster bootstrap, ids, timestamp oracle, store and region heartbeats, the region map,
+        // the replica checker; persisted in its own LMDB environment.
+        .target(
+            name: "Scheduler",
+            dependencies: [
+                "KVEngine", "KVProtocol", "KVServer",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "kvsched",
+            dependencies: [
+                "Scheduler", "KVServer", "KVProtocol", "KVCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -135,6 +153,7 @@ let package = Package(
             name: "KVServerTests",
             dependencies: ["KVServer", "RaftStore", "KVClient", "KVProtocol", "KVTestSupport"]
         ),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "KVProtocol", "KVTestSupport"]),
         .testTarget(
             name: "KVToolsTests",
             dependencies: ["KVClient", "KVProtocol", "KVTestSupport", "kvnode", "kvctl", "kvdump"]

@@ -51,3 +51,20 @@ extension ErrorCode {
     /// A bug on the server side.
     public static let internalError = ErrorCode(rawValue: "INTERNAL")
 }
+
+extension ErrorCode {
+    /// The scheduler has already been bootstrapped (by another node, or an earlier start).
+    public static let alreadyBootstrapped = ErrorCode(rawValue: "ALREADY_BOOTSTRAPPED")
+    /// The cluster has not been bootstrapped yet: no region exists.
+    public static let notBootstrapped = ErrorCode(rawValue: "NOT_BOOTSTRAPPED")
+    /// No region with that id, or none covering that key.
+    public static let regionNotFound = ErrorCode(rawValue: "REGION_NOT_FOUND")
+    /// No store with that id.
+    public static let storeNotFound = ErrorCode(rawValue: "STORE_NOT_FOUND")
+    /// The request's region epoch is older than the region's current one.
+    public static let epochNotMatch = ErrorCode(rawValue: "EPOCH_NOT_MATCH")
+    /// Another store already uses that address.
+    public static let storeConflict = ErrorCode(rawValue: "STORE_CONFLICT")
+    /// The process does not serve this command (e.g. a scheduler command sent to a kvnode).
+    public static let notSupported = ErrorCode(rawValue: "NOT_SUPPORTED")
+}

@@ -18,6 +18,8 @@ public enum Request: Sendable, Hashable {
     case stats
     /// `QUIT` → `OK bye`, then the server closes the connection.
     case quit
+    /// A request only `kvsched` serves (a kvnode answers `ERR NOT_SUPPORTED`).
+    case scheduler(SchedulerRequest)
 
     /// Whether the request changes data (and so waits for a durable commit).
     public var isWrite: Bool {
@@ -117,6 +119,7 @@ extension Request {
         case "SCAN":
             return .scan(try scan(arguments))
         default:
+            if let request = try SchedulerRequest.parse(verb: verb, arguments) { return .scheduler(request) }
             let shown = ProtocolToken.encodeString(verbToken.prefix(32))
             throw ProtocolError(.unknownCommand, "unknown command '\(shown)'")
         }
@@ -209,6 +212,8 @@ extension Request {
             word(" LIMIT \(scan.limit)")
             if scan.reverse { word(" REVERSE") }
             if scan.keysOnly { word(" KEYSONLY") }
+        case .scheduler(let request):
+            word(request.words.joined(separator: " "))
         }
         line.append(0x0A)
         return line

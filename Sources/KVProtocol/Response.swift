@@ -12,6 +12,10 @@ public enum Response: Sendable, Hashable {
     case notFound
     /// `ROW key [value]` lines, then `END`, or `END MORE` when the range may hold more rows past the last one.
     case rows([ScanRow], more: Bool)
+    /// `ROW word...` lines, then `END`: records of the scheduler's lists, each word already a valid token
+    /// (usually `name=value`). A client reading them gets ``rows(_:more:)`` back when every record has one or
+    /// two words; ``recordWords`` reads either form.
+    case records([[String]])
     /// `ERR code message`.
     case error(ProtocolError)
 
@@ -77,6 +81,16 @@ extension Response {
                 out.append(0x0A)
             }
             out.append(contentsOf: (more ? "END MORE\n" : "END\n").utf8)
+        case .records(let records):
+            for record in records {
+                out.append(contentsOf: "ROW".utf8)
+                for word in record {
+                    out.append(0x20)
+                    out.append(contentsOf: word.utf8)
+                }
+                out.append(0x0A)
+            }
+            out.append(contentsOf: "END\n".utf8)
         case .error(let error):
             out.append(contentsOf: "ERR ".utf8)
             out.append(contentsOf: error.code.rawValue.utf8)
@@ -99,6 +113,9 @@ extension Response {
 /// Turns answer lines back into ``Response`` values on the client side; a `SCAN` answer spans many lines.
 public struct ResponseAssembler: Sendable {
     private var rows: [ScanRow]?
+    /// The words of every row of the current answer, for rows that are not `key [value]`.
+    private var records: [[String]] = []
+    private var sawRecord = false
 
     /// A fresh assembler.
     public init() {}
@@ -120,15 +137,22 @@ public struct ResponseAssembler: Sendable {
         if rows != nil {
             switch verb {
             case "ROW":
-                guard tokens.count == 2 || tokens.count == 3 else { throw Self.bad("ROW needs a key and maybe a value") }
+                guard tokens.count >= 2 else { throw Self.bad("ROW needs at least one word") }
+                records.append(tokens.dropFirst().map { String(decoding: $0, as: UTF8.self) })
+                if tokens.count > 3 { sawRecord = true }
+                if sawRecord { return nil }
                 let key = try ProtocolToken.decode(tokens[tokens.startIndex + 1])
                 let value = tokens.count == 3 ? try ProtocolToken.decode(tokens[tokens.startIndex + 2]) : nil
                 rows!.append(ScanRow(key: key, value: value))
                 return nil
             case "END":
                 let more = tokens.count == 2 && String(decoding: tokens[tokens.startIndex + 1], as: UTF8.self) == "MORE"
-                defer { rows = nil }
-                return .rows(rows!, more: more)
+                defer {
+                    rows = nil
+                    records = []
+                    sawRecord = false
+                }
+                return sawRecord ? .records(records) : .rows(rows!, more: more)
             default:
                 throw Self.bad("expected ROW or END inside a row answer, got \(verb.prefix(16))")
             }
@@ -163,6 +187,23 @@ public struct ResponseAssembler: Sendable {
 
     private static func bad(_ message: String) -> ProtocolError {
         ProtocolError(.badResponse, message)
+    }
+}
+
+extension Response {
+    /// The words of each row of a list answer, whichever way the assembler read it: a one- or two-word record
+    /// comes back as a ``rows(_:more:)`` answer, so it is turned back into its escaped words here.
+    public var recordWords: [[String]]? {
+        switch self {
+        case .records(let records):
+            return records
+        case .rows(let rows, _):
+            return rows.map { row in
+                [ProtocolToken.encodeString(row.key)] + (row.value.map { [ProtocolToken.encodeString($0)] } ?? [])
+            }
+        default:
+            return nil
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import KVProtocol
 import KVEngine
 
 /// The keys of the `meta` column family, where a node keeps what must change atomically with applied data.

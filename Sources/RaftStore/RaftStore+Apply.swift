@@ -146,6 +146,8 @@ extension RaftStore {
                 return .ok(["bye"])
             case .put, .delete:
                 return .error(ProtocolError(.internalError, "a write reached the read path"))
+            case .scheduler:
+                return .error(ProtocolError(.notSupported, "that is a kvsched command; this is a kvnode"))
             }
         } catch {
             return Self.storageError(error)

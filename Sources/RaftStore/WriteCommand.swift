@@ -1,3 +1,4 @@
+import KVProtocol
 /// The payload of a Raft entry that changes data: the region it was proposed to (with the epoch the
 /// proposer saw) and the writes, applied in order.
 ///

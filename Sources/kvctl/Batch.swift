@@ -140,6 +140,9 @@ struct Batch: ParsableCommand {
                 }
                 line.addRaw("rows", json: "[" + objects.joined(separator: ",") + "]")
                 line.add("more", more)
+            case .records(let records):
+                let lists = records.map { "[" + $0.map(JSONLine.quote).joined(separator: ",") + "]" }
+                line.addRaw("records", json: "[" + lists.joined(separator: ",") + "]")
             case .error(let error):
                 line.add("error", error.code.rawValue)
                 line.add("message", error.message)

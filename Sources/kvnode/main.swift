@@ -75,7 +75,7 @@ struct KVNode: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "kvnode")
-        let tcp = try tcpAddress()
+        let tcp = try TCPAddressOption.parse(listen, socket: socket, defaultAddress: "127.0.0.1:20160")
 
         var options = RaftStoreOptions()
         options.environment.mapSize = mapSize.bytes
@@ -145,19 +145,6 @@ struct KVNode: ParsableCommand {
             throw KVNodeFailure(message: "stopped after a storage failure: \(failure.message)")
         }
         logger.info("stopped")
-    }
-
-    private func tcpAddress() throws -> (host: String, port: Int)? {
-        if listen == nil && socket != nil { return nil }
-        let text = listen ?? "127.0.0.1:20160"
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-              (0...65535).contains(port)
-        else {
-            throw ValidationError("--listen must be HOST:PORT, got \(text)")
-        }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return (host.isEmpty ? "127.0.0.1" : host, port)
     }
 }
 

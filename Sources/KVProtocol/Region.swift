@@ -61,41 +61,45 @@ public struct RegionPeer: Sendable, Hashable {
     }
 }
 
-// MARK: - Encoding
+// MARK: - Protocol fields
 
 extension Region {
-    static let encodingVersion: UInt8 = 1
-
-    /// The bytes kept in the meta column family.
-    func encoded() -> [UInt8] {
-        var w = BinaryWriter(capacity: 64 + startKey.count + endKey.count + 16 * peers.count)
-        w.u8(Self.encodingVersion)
-        w.u64(id)
-        w.u64(epoch.confVersion)
-        w.u64(epoch.version)
-        w.lengthPrefixed(startKey)
-        w.lengthPrefixed(endKey)
-        w.u32(UInt32(peers.count))
-        for peer in peers {
-            w.u64(peer.id)
-            w.u64(peer.storeID)
-        }
-        return w.bytes
+    /// The region as protocol fields: `id= start= end= conf_ver= version= peers=PEER:STORE,...`.
+    public var fields: ProtocolFields {
+        var fields = ProtocolFields()
+        fields.append("id", id)
+        fields.append("start", bytes: startKey)
+        fields.append("end", bytes: endKey)
+        fields.append("conf_ver", epoch.confVersion)
+        fields.append("version", epoch.version)
+        fields.append("peers", peers.map { "\($0.id):\($0.storeID)" }.joined(separator: ","))
+        return fields
     }
 
-    /// Decodes ``encoded()``.
-    init(decoding bytes: [UInt8]) throws {
-        var r = BinaryReader(bytes, what: "region state")
-        let version = try r.u8()
-        guard version == Self.encodingVersion else {
-            throw DecodingError(description: "region state of format \(version), this build reads \(Self.encodingVersion)")
+    /// Reads a region from the fields of ``fields``.
+    ///
+    /// - Throws: ``ErrorCode/badArgument`` when a field is missing or malformed.
+    public init(fields: ProtocolFields) throws(ProtocolError) {
+        let peersText = try fields.text("peers")
+        var peers: [RegionPeer] = []
+        for item in peersText.split(separator: ",") {
+            let parts = item.split(separator: ":")
+            guard parts.count == 2, let peer = UInt64(parts[0]), let store = UInt64(parts[1]) else {
+                throw ProtocolError(.badArgument, "peers= must be PEER:STORE pairs separated by commas")
+            }
+            peers.append(RegionPeer(id: peer, storeID: store))
         }
-        id = try r.u64()
-        epoch = RegionEpoch(confVersion: try r.u64(), version: try r.u64())
-        startKey = try r.lengthPrefixed()
-        endKey = try r.lengthPrefixed()
-        let count = try r.count(minimumSize: 16)
-        peers = try (0..<count).map { _ in RegionPeer(id: try r.u64(), storeID: try r.u64()) }
-        try r.finish()
+        self.init(
+            id: try fields.number("id"), startKey: try fields.bytes("start"), endKey: try fields.bytes("end"),
+            epoch: RegionEpoch(confVersion: try fields.number("conf_ver"), version: try fields.number("version")),
+            peers: peers)
+    }
+}
+
+extension RegionEpoch {
+    /// Whether this epoch is older than `other` in either counter: a picture of the region that `other`
+    /// has superseded.
+    public func isStale(comparedTo other: RegionEpoch) -> Bool {
+        confVersion < other.confVersion || version < other.version
     }
 }
