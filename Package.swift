@@ -102,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "kvdump",
             dependencies: [
-                "KVEngine", "KVProtocol", "KVCommandLine", "LogEngine", "RaftStore", "Raft",
+                "KVEngine", "KVProtocol", "KVCommandLine", "LogEngine", "RaftStore", "Raft", "Scheduler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -156,7 +156,7 @@ let package = Package(
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "KVProtocol", "KVTestSupport"]),
         .testTarget(
             name: "KVToolsTests",
-            dependencies: ["KVClient", "KVProtocol", "KVTestSupport", "kvnode", "kvctl", "kvdump"]
+            dependencies: ["KVClient", "KVProtocol", "KVTestSupport", "kvnode", "kvctl", "kvdump", "kvsched"]
         ),
     ]
 )

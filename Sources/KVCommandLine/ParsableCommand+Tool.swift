@@ -16,16 +16,23 @@ extension ParsableCommand {
     ///     (see ``subcommandFirst(_:subcommands:optionsTakingValues:)``).
     ///   - optionsTakingValues: The options that take a separate value, so a value is never taken for a
     ///     subcommand name.
+    ///   - nestedSubcommands: For a subcommand that is a group (`kvctl store list`), its own subcommands, so
+    ///     options given before them are accepted too.
     ///   - translate: Maps other errors (e.g. a library's) to an exit; `nil` leaves them to argument-parser.
     public static func runTool(
         subcommands: Set<String> = [], optionsTakingValues: Set<String> = [],
+        nestedSubcommands: [String: Set<String>] = [:],
         translate: (any Error) -> (any ToolExit)? = { _ in nil }
     ) -> Never {
         let name = configuration.commandName ?? "tool"
         do {
-            let arguments = subcommandFirst(
+            var arguments = subcommandFirst(
                 Array(CommandLine.arguments.dropFirst()), subcommands: subcommands,
                 optionsTakingValues: optionsTakingValues)
+            if let group = arguments.first, let leaves = nestedSubcommands[group] {
+                arguments = [group] + subcommandFirst(
+                    Array(arguments.dropFirst()), subcommands: leaves, optionsTakingValues: optionsTakingValues)
+            }
             var command = try parseAsRoot(arguments)
             try command.run()
             StandardStreams.flush()

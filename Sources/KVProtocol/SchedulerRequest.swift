@@ -198,6 +198,9 @@ extension SchedulerRequest {
 // MARK: - Encoding
 
 extension SchedulerRequest {
+    /// The request's verb, for messages.
+    public var verb: String { words[0] }
+
     /// The verb and argument words of the request line (without line feed).
     var words: [String] {
         switch self {

@@ -182,6 +182,12 @@ public final class RaftStore {
                     "\(logDirectory) holds the Raft log of regions \(log.regions) but \(dataFile) has no store identity: "
                         + "the LMDB file was replaced or lost; restore it, or start from an empty directory")
             }
+            // kvsched keeps its state in the meta family of an LMDB environment too; adopting that as a pre-log
+            // node directory would write node state into the scheduler's.
+            if try environment.read({ txn in try txn.get(MetaKeys.schedulerMarker, in: .meta) }) != nil {
+                throw RaftStoreError(
+                    .incompatible, "\(environment.path) is a kvsched data directory, not a kvnode one")
+            }
             let migrated = try environment.read { txn in try txn.statistics(of: .default).entries > 0 }
             let identity = StoreIdentity(clusterID: 0, storeID: 1)
             let region = Region(id: 1, peers: [RegionPeer(id: 1, storeID: identity.storeID)])

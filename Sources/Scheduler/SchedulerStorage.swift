@@ -64,6 +64,9 @@ public final class SchedulerStorage {
             return try environment.read { txn throws -> Contents in
                 var contents = Contents()
                 guard environment.hasColumnFamily(.meta) else { return contents }
+                if try txn.get(Key.nodeIdentity, in: .meta) != nil {
+                    throw SchedulerError(.corrupt, "\(directory) is a kvnode data directory, not a kvsched one")
+                }
                 if let value = try txn.get(Key.cluster, in: .meta) {
                     let fields = try Self.fields(value, key: "cluster")
                     contents.clusterID = try fields.number("cluster_id")
@@ -158,6 +161,8 @@ public final class SchedulerStorage {
     /// The keys of the `meta` column family.
     enum Key {
         static let cluster = Array("cluster".utf8)
+        /// Where a kvnode keeps its store identity: a directory holding it is a node's, not the scheduler's.
+        static let nodeIdentity = Array("store".utf8)
         static let timestamp = Array("tso".utf8)
         static let id = Array("id".utf8)
         static let storePrefix = Array("store/".utf8)

@@ -17,17 +17,23 @@ struct KVCtl: ParsableCommand {
         commandName: "kvctl",
         abstract: "Read and write the key-value store from the shell.",
         discussion: """
-            The node is --node HOST:PORT or a Unix socket path, else $KV_NODE, else 127.0.0.1:20160.
+            The node is --node HOST:PORT or a Unix socket path, else $KV_NODE, else 127.0.0.1:20160. Cluster \
+            commands (tso, cluster, store, region) ask the scheduler: --sched ADDR, else $KV_SCHED, else \
+            127.0.0.1:20100.
             Exit codes: 0 ok, 1 not found, 2 usage error, 3 unreachable or timed out, 4 conflict or aborted, \
             5 other server error. See kvctl(1).
             """,
         version: ToolkitVersion.release,
-        subcommands: [Get.self, Put.self, Delete.self, Scan.self, Batch.self, Ping.self, Stats.self])
+        subcommands: [
+            Get.self, Put.self, Delete.self, Scan.self, Batch.self, Ping.self, Stats.self, TSO.self,
+            ClusterCommand.self, StoreCommand.self, RegionCommand.self,
+        ])
 
     static func main() {
         runTool(
-            subcommands: ["get", "put", "delete", "scan", "batch", "ping", "stats"],
-            optionsTakingValues: ClientOptions.optionsTakingValues)
+            subcommands: ["get", "put", "delete", "scan", "batch", "ping", "stats", "tso", "cluster", "store", "region"],
+            optionsTakingValues: ClientOptions.optionsTakingValues.union(SchedulerClientOptions.optionsTakingValues),
+            nestedSubcommands: ["cluster": ["status"], "store": ["list"], "region": ["list", "get"]])
     }
 }
 

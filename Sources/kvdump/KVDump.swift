@@ -14,17 +14,17 @@ import Glibc
 struct KVDump: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kvdump",
-        abstract: "Inspect a kvnode data directory (read-only; safe on a live node).",
+        abstract: "Inspect a kvnode or kvsched data directory (read-only; safe on a live process).",
         discussion: """
             Exit codes: 0 ok, 1 the directory cannot be read, 2 usage error, 5 `check` found damage. \
             See kvdump(1).
             """,
         version: ToolkitVersion.release,
-        subcommands: [Stat.self, ScanDirectory.self, RaftState.self, LogEntries.self, Check.self])
+        subcommands: [Stat.self, ScanDirectory.self, RaftState.self, LogEntries.self, Check.self, SchedulerState.self])
 
     static func main() {
         runTool(
-            subcommands: ["stat", "scan", "raft", "log", "check"],
+            subcommands: ["stat", "scan", "raft", "log", "check", "sched"],
             optionsTakingValues: ["-o", "--output", "--cf", "--from", "--to", "--limit", "--region"],
             translate: { error in
                 // Every storage failure here is about the directory: missing, not LMDB, unreadable, damaged.

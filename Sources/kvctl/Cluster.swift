@@ -1,0 +1,234 @@
+import ArgumentParser
+import KVClient
+import KVCommandLine
+import KVProtocol
+
+extension SchedulerClientOptions {
+    /// Connects to the scheduler these options name, mapping failures to `kvctl` exit codes.
+    func connect() throws -> SchedulerClient {
+        let address = try schedulerAddress()
+        do {
+            return try SchedulerClient(address: address, timeout: timeout)
+        } catch {
+            throw KVCtlFailure(error)
+        }
+    }
+}
+
+/// `kvctl tso`: fresh timestamps from the scheduler's oracle.
+struct TSO: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tso",
+        abstract: "Print a fresh timestamp from the scheduler (physical milliseconds << 18 | logical).")
+
+    @Option(help: "How many consecutive timestamps to reserve; the first is printed.")
+    var count = 1
+
+    @OptionGroup var scheduler: SchedulerClientOptions
+
+    func validate() throws {
+        guard (1...SchedulerRequest.maxBatch).contains(count) else {
+            throw ValidationError("--count must be 1...\(SchedulerRequest.maxBatch)")
+        }
+    }
+
+    func run() throws {
+        let client = try scheduler.connect()
+        let first = try clientCall { () throws(KVClientError) in try client.timestamps(count: count) }
+        let physical = first >> 18
+        let logical = first & ((1 << 18) - 1)
+        switch scheduler.output {
+        case .text:
+            StandardStreams.writeLine(String(first))
+        case .json:
+            var line = JSONLine()
+            line.add("timestamp", Int(first))
+            line.add("count", count)
+            line.add("physical_ms", Int(physical))
+            line.add("logical", Int(logical))
+            StandardStreams.writeLine(line.text)
+        }
+    }
+}
+
+/// `kvctl cluster status`.
+struct ClusterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster", abstract: "The cluster as the scheduler sees it.", subcommands: [Status.self])
+
+    /// `kvctl cluster status`: the cluster id, stores up and down, regions, leaders per store.
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cluster id, stores up and down, regions, and regions and leaders per store.")
+
+        @OptionGroup var scheduler: SchedulerClientOptions
+
+        func run() throws {
+            let client = try scheduler.connect()
+            let (info, stores) = try clientCall { () throws(KVClientError) in
+                (try client.clusterInfo(), try client.stores())
+            }
+            let up = stores.filter { $0.state == "up" }.count
+            switch scheduler.output {
+            case .text:
+                StandardStreams.writeLine("cluster \(info.clusterID): " + (info.bootstrapped ? "bootstrapped" : "not bootstrapped"))
+                StandardStreams.writeLine("stores: \(stores.count) (\(up) up, \(stores.count - up) not)")
+                StandardStreams.writeLine("regions: \(info.regions)")
+                if !stores.isEmpty {
+                    StandardStreams.writeLine("")
+                    var table = TextTable(["STORE", "ADDRESS", "STATE", "REGIONS", "LEADERS"])
+                    for store in stores {
+                        table.append([
+                            String(store.descriptor.id), store.descriptor.address, store.state,
+                            String(store.regionCount), String(store.leaderCount),
+                        ])
+                    }
+                    table.print()
+                }
+            case .json:
+                var line = JSONLine()
+                line.add("cluster_id", String(info.clusterID))
+                line.add("bootstrapped", info.bootstrapped)
+                line.add("stores", stores.count)
+                line.add("stores_up", up)
+                line.add("regions", Int(info.regions))
+                line.addRaw("store_list", json: "[" + stores.map(storeJSON).joined(separator: ",") + "]")
+                StandardStreams.writeLine(line.text)
+            }
+        }
+    }
+}
+
+/// `kvctl store list`.
+struct StoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store", abstract: "The cluster's stores.", subcommands: [List.self])
+
+    /// `kvctl store list`: every store with its state and counts.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List every store with its state, regions and leaders.")
+
+        @OptionGroup var scheduler: SchedulerClientOptions
+
+        func run() throws {
+            let client = try scheduler.connect()
+            let stores = try clientCall { () throws(KVClientError) in try client.stores() }
+            switch scheduler.output {
+            case .text:
+                var table = TextTable(["ID", "ADDRESS", "STATE", "REGIONS", "LEADERS", "CAPACITY", "AVAILABLE", "LAST_HEARTBEAT"])
+                for store in stores {
+                    table.append([
+                        String(store.descriptor.id), store.descriptor.address, store.state, String(store.regionCount),
+                        String(store.leaderCount), String(store.capacity), String(store.available),
+                        "\(Double(store.lastHeartbeatMilliseconds) / 1000)s ago",
+                    ])
+                }
+                table.print()
+            case .json:
+                for store in stores { StandardStreams.writeLine(storeJSON(store)) }
+            }
+        }
+    }
+}
+
+/// `kvctl region list|get`.
+struct RegionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "region", abstract: "The cluster's regions.", subcommands: [List.self, Get.self])
+
+    /// `kvctl region list`: regions in key order.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List regions in key order.")
+
+        @Option(help: "List from the region holding this key.")
+        var start: String = ""
+
+        @Option(help: "The most regions to list.")
+        var limit = SchedulerRequest.defaultRegionLimit
+
+        @OptionGroup var scheduler: SchedulerClientOptions
+
+        func validate() throws {
+            guard (1...ProtocolLimits.maxScanLimit).contains(limit) else {
+                throw ValidationError("--limit must be 1...\(ProtocolLimits.maxScanLimit)")
+            }
+        }
+
+        func run() throws {
+            let client = try scheduler.connect()
+            let regions = try clientCall { () throws(KVClientError) in
+                try client.regions(from: Array(start.utf8), limit: limit)
+            }
+            printRegions(regions, format: scheduler.output)
+        }
+    }
+
+    /// `kvctl region get KEY`: the region holding a key.
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the region holding a key, and its leader.")
+
+        @Argument(help: "The key.")
+        var key: String
+
+        @Flag(help: "The key is escaped as in kvproto(7) (%XX for bytes).")
+        var escaped = false
+
+        @OptionGroup var scheduler: SchedulerClientOptions
+
+        func run() throws {
+            let bytes = try argumentBytes(key, escaped: escaped, what: "key")
+            let client = try scheduler.connect()
+            let region = try clientCall { () throws(KVClientError) in try client.region(containing: bytes) }
+            printRegions([region], format: scheduler.output)
+        }
+    }
+}
+
+private func printRegions(_ regions: [SchedulerClient.RegionRecord], format: OutputFormat) {
+    switch format {
+    case .text:
+        var table = TextTable(["ID", "START", "END", "EPOCH", "PEERS", "LEADER", "LEADER_ADDRESS", "SIZE", "KEYS"])
+        for record in regions {
+            let region = record.region
+            table.append([
+                String(region.id), ProtocolToken.encodeString(region.startKey), ProtocolToken.encodeString(region.endKey),
+                "\(region.epoch.confVersion)/\(region.epoch.version)",
+                region.peers.map { "\($0.id)@\($0.storeID)" }.joined(separator: ","),
+                record.leaderStoreID == 0 ? "-" : "\(record.leaderPeerID)@\(record.leaderStoreID)",
+                record.leaderAddress.isEmpty ? "-" : record.leaderAddress, String(record.approximateSize),
+                String(record.approximateKeys),
+            ])
+        }
+        table.print()
+    case .json:
+        for record in regions {
+            var line = JSONLine()
+            line.add("id", Int(record.region.id))
+            line.addBytes("start", record.region.startKey)
+            line.addBytes("end", record.region.endKey)
+            line.add("conf_ver", Int(record.region.epoch.confVersion))
+            line.add("version", Int(record.region.epoch.version))
+            let peers = record.region.peers.map { "{\"id\":\($0.id),\"store\":\($0.storeID)}" }
+            line.addRaw("peers", json: "[" + peers.joined(separator: ",") + "]")
+            line.add("leader_peer", Int(record.leaderPeerID))
+            line.add("leader_store", Int(record.leaderStoreID))
+            line.add("leader_address", record.leaderAddress)
+            line.add("size", Int(record.approximateSize))
+            line.add("keys", Int(record.approximateKeys))
+            StandardStreams.writeLine(line.text)
+        }
+    }
+}
+
+private func storeJSON(_ store: SchedulerClient.StoreRecord) -> String {
+    var line = JSONLine()
+    line.add("id", Int(store.descriptor.id))
+    line.add("address", store.descriptor.address)
+    line.add("state", store.state)
+    line.add("regions", Int(store.regionCount))
+    line.add("leaders", Int(store.leaderCount))
+    line.add("capacity", Int(store.capacity))
+    line.add("available", Int(store.available))
+    line.add("last_heartbeat_ms", Int(store.lastHeartbeatMilliseconds))
+    return line.text
+}
