@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "RaftStore",
             dependencies: [
-                "Raft", "LogEngine", "KVEngine", "KVProtocol", "KVServer",
+                "Raft", "LogEngine", "KVEngine", "KVProtocol", "KVServer", "KVClient",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "kvnode",
             dependencies: [
-                "KVServer", "RaftStore", "KVCommandLine",
+                "KVServer", "RaftStore", "KVCommandLine", "KVClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import KVProtocol
 import KVClient
 
 /// A failed operation against a store, as every driver reports it, so errors are counted alike for all
@@ -75,6 +76,7 @@ extension DriverError {
         case .connectionClosed: self.init(.connectionClosed, error.message)
         case .server(let code): self.init(.server(code.rawValue), error.message)
         case .badResponse: self.init(.badResponse, error.message)
+        case .outcomeUnknown: self.init(.server(ErrorCode.outcomeUnknown.rawValue), error.message)
         }
     }
 

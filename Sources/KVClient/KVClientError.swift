@@ -16,6 +16,9 @@ public struct KVClientError: Error, Sendable, CustomStringConvertible {
         case server(ErrorCode)
         /// The node's answer was not valid protocol, or not the kind expected.
         case badResponse
+        /// A write was sent but its answer never came (connection lost, leadership changed, deadline passed):
+        /// it may or may not have been applied. Read the key to find out.
+        case outcomeUnknown
     }
 
     /// The kind of failure.
@@ -35,4 +38,15 @@ public struct KVClientError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension KVClientError {
+    /// Whether the error is about reaching the other side (unreachable, timed out, connection closed) rather
+    /// than an answer it gave.
+    public var isConnectionFailure: Bool {
+        switch kind {
+        case .unreachable, .timeout, .connectionClosed: true
+        default: false
+        }
+    }
 }

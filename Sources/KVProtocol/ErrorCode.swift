@@ -68,3 +68,8 @@ extension ErrorCode {
     /// The process does not serve this command (e.g. a scheduler command sent to a kvnode).
     public static let notSupported = ErrorCode(rawValue: "NOT_SUPPORTED")
 }
+
+extension ErrorCode {
+    /// The write was proposed but leadership changed before it applied: it may or may not take effect.
+    public static let outcomeUnknown = ErrorCode(rawValue: "OUTCOME_UNKNOWN")
+}

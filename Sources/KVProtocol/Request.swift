@@ -20,6 +20,19 @@ public enum Request: Sendable, Hashable {
     case quit
     /// A request only `kvsched` serves (a kvnode answers `ERR NOT_SUPPORTED`).
     case scheduler(SchedulerRequest)
+    /// `RAFT from= seq= last= data=` → `OK`: Raft messages from another store (cluster nodes only).
+    case raft(RaftTransferChunk)
+    /// `FAULT drop=P delay_ms=N isolate=STORE,...` → `OK`: makes a node drop a fraction of its outgoing Raft
+    /// messages, delay them, or cut it off from stores (only with `kvnode --enable-fault-injection`).
+    case fault(FaultInjection)
+
+    /// Whether the request reads stored data (`GET`, `SCAN`).
+    public var readsData: Bool {
+        switch self {
+        case .get, .scan: true
+        default: false
+        }
+    }
 
     /// Whether the request changes data (and so waits for a durable commit).
     public var isWrite: Bool {
@@ -118,6 +131,10 @@ extension Request {
             return .put(key: try key(arguments[arguments.startIndex]), value: value)
         case "SCAN":
             return .scan(try scan(arguments))
+        case "RAFT":
+            return .raft(try RaftTransferChunk(fields: try ProtocolFields(parsing: arguments)))
+        case "FAULT":
+            return .fault(try FaultInjection(fields: try ProtocolFields(parsing: arguments)))
         default:
             if let request = try SchedulerRequest.parse(verb: verb, arguments) { return .scheduler(request) }
             let shown = ProtocolToken.encodeString(verbToken.prefix(32))
@@ -214,6 +231,10 @@ extension Request {
             if scan.keysOnly { word(" KEYSONLY") }
         case .scheduler(let request):
             word(request.words.joined(separator: " "))
+        case .raft(let chunk):
+            word((["RAFT"] + chunk.fields.words).joined(separator: " "))
+        case .fault(let fault):
+            word((["FAULT"] + fault.fields.words).joined(separator: " "))
         }
         line.append(0x0A)
         return line

@@ -41,8 +41,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// The event loop all connections share for handing writes to a busy store.
     private let writeLoop: any EventLoop
 
+    private let readsNeedConsensus: Bool
+
     init(store: any NodeService, logger: Logger, writeLoop: any EventLoop) {
         self.store = store
+        self.readsNeedConsensus = store.readsNeedConsensus
         self.logger = logger
         self.writeLoop = writeLoop
     }
@@ -84,7 +87,9 @@ final class ConnectionHandler: ChannelInboundHandler {
             if request == .quit {
                 closeAfterAnswers = true
                 slots[offset: slots.count - 1] = .ready(.ok(["bye"]))
-            } else if request.isWrite || submissionsInFlight > 0 || !pendingWrites.isEmpty {
+            } else if request.isWrite || submissionsInFlight > 0 || !pendingWrites.isEmpty
+                || (readsNeedConsensus && request.readsData)
+            {
                 pendingWrites.append((sequence, request))
             } else {
                 pendingReads.append((sequence, request))

@@ -26,4 +26,12 @@ public protocol NodeService: AnyObject, Sendable {
 
     /// Finishes the queued work and stops taking more. Idempotent; returns when done.
     func stop()
+
+    /// Whether `GET` and `SCAN` must go through ``submit(_:)`` too (a replicated store confirms leadership
+    /// before it reads); false by default.
+    var readsNeedConsensus: Bool { get }
+}
+
+extension NodeService {
+    public var readsNeedConsensus: Bool { false }
 }

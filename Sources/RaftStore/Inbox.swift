@@ -32,6 +32,14 @@ struct Inbox {
 enum StoreEvent {
     /// A flush to LMDB finished (or failed).
     case flushFinished(Result<Void, any Error>)
+    /// Raft messages from other stores.
+    case raftMessages([RaftEnvelope])
+    /// A store could not be reached.
+    case unreachable(storeID: UInt64)
+    /// A snapshot sent to a peer arrived, or was lost.
+    case snapshotReported(regionID: UInt64, peerID: UInt64, failed: Bool)
+    /// The scheduler asks for a change.
+    case regionOperator(RegionOperator)
 }
 
 /// Applied changes on their way to LMDB, with the applied index per region they bring it to.

@@ -25,6 +25,10 @@ public enum MetaKeys {
     public static func region(_ id: UInt64) -> [UInt8] { regionPrefix + bigEndian(id) }
     /// The key of a region's applied index.
     public static func applied(_ id: UInt64) -> [UInt8] { appliedPrefix + bigEndian(id) }
+    /// `snapshot/` + big-endian region id: index and term of the last snapshot installed into LMDB.
+    public static let snapshotPrefix = Array("snapshot/".utf8)
+    /// The key of a region's last installed snapshot.
+    public static func snapshot(_ id: UInt64) -> [UInt8] { snapshotPrefix + bigEndian(id) }
 
     static func bigEndian(_ value: UInt64) -> [UInt8] {
         (0..<8).map { UInt8(truncatingIfNeeded: value >> UInt64(56 - 8 * $0)) }
@@ -48,6 +52,8 @@ public struct StoreMeta: Sendable {
     public var regions: [UInt64: Region] = [:]
     /// Applied index per region (absent: 0).
     public var applied: [UInt64: UInt64] = [:]
+    /// The last snapshot installed into LMDB per region: its index and term.
+    public var snapshots: [UInt64: (index: UInt64, term: UInt64)] = [:]
 
     /// Reads the `meta` column family.
     ///
@@ -67,6 +73,15 @@ public struct StoreMeta: Sendable {
                 }
                 let id = UnsafeRawBufferPointer(rebasing: key[MetaKeys.appliedPrefix.count...]).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
                 applied[id] = try MetaKeys.decodeIndex(Array(value))
+                return true
+            }
+            try txn.forEach(in: .meta, range: KeyRange(lower: MetaKeys.snapshotPrefix, upper: Array("snapshot0".utf8))) { key, value in
+                guard key.count == MetaKeys.snapshotPrefix.count + 8 else {
+                    throw DecodingError(description: "meta key of \(key.count) bytes under snapshot/")
+                }
+                let id = UnsafeRawBufferPointer(rebasing: key[MetaKeys.snapshotPrefix.count...]).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                var r = BinaryReader(Array(value), what: "snapshot record")
+                snapshots[id] = (try r.u64(), try r.u64())
                 return true
             }
         } catch let error as DecodingError {

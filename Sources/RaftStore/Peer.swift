@@ -15,6 +15,12 @@ final class Peer {
     var durableAppliedIndex: UInt64
     /// Compaction of the log requested up to here (written with the next log batch).
     var compactTo: UInt64 = 0
+    /// Where peers not (yet) in the region's list live, learned from messages and operators.
+    var knownPeers: [UInt64: UInt64] = [:]
+    /// The last snapshot built for a follower, reused while the applied index stays.
+    var cachedSnapshot: Snapshot?
+    /// Set once a membership change removed this peer from its region.
+    var isRemoved = false
     /// Proposals in index order, waiting for their entry.
     var proposals: [Proposal] = []
     var proposalsHead = 0

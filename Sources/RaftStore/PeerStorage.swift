@@ -13,6 +13,8 @@ final class PeerStorage: Storage {
     var confState: ConfState
     /// The first failure to read the log, if any.
     private(set) var failure: LogEngineError?
+    /// Builds a snapshot of the region's applied state (set by the store in cluster mode).
+    var snapshotProvider: (() throws(RaftError) -> Snapshot)?
 
     init(regionID: UInt64, log: LogEngine, confState: ConfState) {
         self.regionID = regionID
@@ -48,10 +50,11 @@ final class PeerStorage: Storage {
         log.lastIndex(of: regionID)
     }
 
-    /// Snapshots of a region's data are built when a follower needs one, which only a replicated region has;
-    /// until the cluster's snapshot transfer exists Raft is told to try again later.
+    /// A snapshot of the region's applied state, built when a follower needs entries the log no longer
+    /// has; a standalone store never needs one.
     func snapshot() throws(RaftError) -> Snapshot {
-        throw RaftError.snapshotTemporarilyUnavailable
+        guard let snapshotProvider else { throw RaftError.snapshotTemporarilyUnavailable }
+        return try snapshotProvider()
     }
 
     private func translate(_ error: any Error) -> RaftError {

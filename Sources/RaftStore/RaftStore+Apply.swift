@@ -33,7 +33,7 @@ extension RaftStore {
                     for operation in command.operations { _ = try applyOperation(operation) }
                 }
             case .confChange:
-                if let change = try? ConfChange(decoding: entry.data) { _ = peer.node.applyConfChange(change) }
+                try applyConfChange(entry, to: peer)
             case .normal:
                 break  // a new leader's empty entry
             }
@@ -148,6 +148,10 @@ extension RaftStore {
                 return .error(ProtocolError(.internalError, "a write reached the read path"))
             case .scheduler:
                 return .error(ProtocolError(.notSupported, "that is a kvsched command; this is a kvnode"))
+            case .raft(let chunk):
+                return receive(chunk)
+            case .fault(let faults):
+                return injectFaults(faults)
             }
         } catch {
             return Self.storageError(error)
@@ -183,6 +187,9 @@ extension RaftStore {
 // MARK: - NodeService
 
 extension RaftStore: NodeService {
+    /// In a cluster, reads wait for ReadIndex in the store loop: only a confirmed leader answers them.
+    public var readsNeedConsensus: Bool { cluster != nil }
+
     /// Answers reads from the published unflushed changes over an LMDB snapshot taken after them (again, in
     /// the rare case that a flush began in between).
     public func read(_ requests: [Request]) -> [Response] {

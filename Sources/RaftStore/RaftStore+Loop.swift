@@ -59,6 +59,11 @@ extension RaftStore {
         for event in events { handle(event) }
         for submission in submissions { propose(submission) }
         processReadies()
+        if cluster != nil {
+            expireReadIndexRequests()
+            dropRemovedPeers()
+            refreshLeadership()
+        }
         if !waitingReads.isEmpty && failure == nil {
             // Reads queued behind writes that had already applied when they came in: nothing else would answer
             // them until the next write.
@@ -197,11 +202,17 @@ extension RaftStore {
             return
         }
         guard peer.node.role == .leader else {
-            answerAll(submission, .error(ProtocolError(.notLeader, "region \(peer.region.id) has no leader here yet; retry")))
+            answerAll(submission, cluster == nil
+                ? .error(ProtocolError(.notLeader, "region \(peer.region.id) has no leader here yet; retry"))
+                : notLeaderResponse(peer))
             return
         }
         guard requests.contains(where: \.isWrite) else {
-            waitingReads.append((peer.node.lastIndex, peer.region.id, SubmissionInFlight(submission, parts: 1)))
+            if cluster != nil && peer.region.peers.count > 1 {
+                requestReadIndex(SubmissionInFlight(submission, parts: 1), peer: peer)
+            } else {
+                waitingReads.append((peer.node.lastIndex, peer.region.id, SubmissionInFlight(submission, parts: 1)))
+            }
             return
         }
         var parts: [(requests: Range<Int>, operations: [WriteCommand.Operation])] = []
@@ -260,18 +271,19 @@ extension RaftStore {
             for peer in ready {
                 let rd = peer.node.ready()
                 if let snapshot = rd.snapshot, !snapshot.isEmpty {
-                    fail(RaftStoreError(
-                        .storageFailed,
-                        "region \(peer.region.id) received a snapshot; installing snapshots needs the replicated cluster"))
-                    return
+                    do {
+                        try installSnapshot(snapshot, on: peer, batch: &batch)
+                    } catch let error as RaftStoreError {
+                        fail(error)
+                        return
+                    } catch {
+                        fail(RaftStoreError(.storageFailed, "installing a snapshot of region \(peer.region.id) failed: \(error)"))
+                        return
+                    }
                 }
                 batch.append(region: peer.region.id, entries: rd.entries)
                 if let state = rd.hardState { batch.setHardState(region: peer.region.id, state) }
                 readies.append((peer, rd))
-                if !rd.messages.isEmpty && !warnedAboutMessages {
-                    warnedAboutMessages = true
-                    logger.warning("region \(peer.region.id) has peers on other stores, but this node has no transport")
-                }
             }
             if !batch.isEmpty {
                 addCompactions(to: &batch)
@@ -283,8 +295,13 @@ extension RaftStore {
                     return
                 }
             }
+            // Persist before send: messages leave only once this round's log write is durable.
+            for (peer, rd) in readies { send(rd.messages, of: peer) }
             do {
-                for (peer, rd) in readies { try apply(rd.committedEntries, to: peer) }
+                for (peer, rd) in readies {
+                    try apply(rd.committedEntries, to: peer)
+                    if !rd.readStates.isEmpty { handleReadStates(rd.readStates) }
+                }
                 try answerWaitingReads()
             } catch let error as RaftStoreError {
                 fail(error)
@@ -305,6 +322,23 @@ extension RaftStore {
         }
     }
 
+    /// How far a peer's log may be compacted once LMDB holds `durable`: a leader keeps the entries its
+    /// followers still need (so a short absence is repaired from the log, not by a snapshot), unless a
+    /// follower lags by more than ``RaftStoreOptions/maxLogLagEntries`` — it gets a snapshot instead, and the
+    /// log stays bounded.
+    func logGarbageCollectionPoint(_ peer: Peer, durable: UInt64) -> UInt64 {
+        guard cluster != nil, peer.node.role == .leader else { return durable }
+        var point = durable
+        for voter in peer.node.confState.voters where voter != peer.peerID {
+            guard let progress = peer.node.progress(of: voter) else { continue }
+            let needed = progress.match
+            if durable > needed && durable - needed <= UInt64(options.maxLogLagEntries) {
+                point = min(point, needed)
+            }
+        }
+        return point
+    }
+
     /// Compaction points that LMDB now holds durably, written along with the next log batch.
     private func addCompactions(to batch: inout LogBatch) {
         for peer in peers.values where peer.compactTo > log.compactionPoint(of: peer.region.id).index {
@@ -316,7 +350,7 @@ extension RaftStore {
     /// A peer that lost leadership answers its waiting proposals: a new leader may overwrite them.
     private func dropProposals(of peer: Peer) {
         for proposal in peer.takeAllProposals() where proposal.submission.partsLeft > 0 {
-            proposal.submission.fail(.error(ProtocolError(.notLeader, "leadership changed; the write may or may not apply")))
+            proposal.submission.fail(.error(ProtocolError(.outcomeUnknown, "leadership changed before the write applied; it may or may not apply")))
             completions.append(proposal.submission)
         }
     }
@@ -389,6 +423,23 @@ extension RaftStore {
 
     private func handle(_ event: StoreEvent) {
         switch event {
+        case .flushFinished:
+            handleFlushEvent(event)
+        case .raftMessages(let envelopes):
+            handleRaftMessages(envelopes)
+        case .unreachable(let store):
+            for peer in peers.values {
+                for member in peer.region.peers where member.storeID == store { peer.node.reportUnreachable(member.id) }
+            }
+        case .snapshotReported(let region, let peerID, let failed):
+            peers[region]?.node.reportSnapshot(to: peerID, failed: failed)
+        case .regionOperator(let regionOperator):
+            handle(regionOperator)
+        }
+    }
+
+    func handleFlushEvent(_ event: StoreEvent) {
+        switch event {
         case .flushFinished(.success):
             guard let job = flush else { return }
             flush = nil
@@ -398,7 +449,7 @@ extension RaftStore {
             for (region, index) in job.applied {
                 guard let peer = peers[region] else { continue }
                 peer.durableAppliedIndex = index
-                peer.compactTo = max(peer.compactTo, index)
+                peer.compactTo = max(peer.compactTo, logGarbageCollectionPoint(peer, durable: index))
                 if region == firstRegionID { statistics.durableAppliedIndex.store(index, ordering: .relaxed) }
             }
         case .flushFinished(.failure(let error)):
@@ -412,6 +463,8 @@ extension RaftStore {
             // once too much is unflushed.
             logger.error("flushing applied writes to LMDB failed; retrying in 1 s: \(error)")
             flushRetryAt = monotonicSeconds() + 1
+        default:
+            break
         }
     }
 

@@ -95,7 +95,21 @@ public final class RaftStore {
     /// Per region, the commit index found at start: entries up to it are replays.
     var replayThrough: [UInt64: UInt64] = [:]
     var failure: RaftStoreError?
-    var warnedAboutMessages = false
+
+    // MARK: Cluster mode
+
+    /// How this store takes part in a cluster; nil for a standalone node.
+    let cluster: ClusterConfiguration?
+    /// Sends Raft messages to other stores (cluster mode).
+    let transport: RaftTransport?
+    /// Batches of Raft messages being received in chunks, per sending store. Guarded by its lock.
+    let incomingChunks = Mutex<[UInt64: (next: UInt64, bytes: [UInt8])]>([:])
+    /// Read-only submissions waiting for their ReadIndex, by request context. Loop-owned.
+    var pendingReadIndex: [UInt64: (regionID: UInt64, submission: SubmissionInFlight, deadline: Double)] = [:]
+    var nextReadContext: UInt64 = 0
+    /// Leaders and regions of this store, refreshed every turn for heartbeats and `STATS`.
+    let leadership = Mutex<[LeaderReport]>([])
+    let peerCount = Atomic<Int>(0)
 
     /// Opens (creating, for a standalone node, when new) the store in `directory` and starts its loop.
     ///
@@ -115,8 +129,8 @@ public final class RaftStore {
     ///   tail; ``RaftStoreError`` when LMDB and the log do not fit together (one of them lost data or was
     ///   replaced) or the directory belongs to a cluster.
     public init(
-        directory: String, options: RaftStoreOptions = RaftStoreOptions(), helloWords: [String] = ["kvnode"],
-        logger: Logger = Logger(label: "raftstore"),
+        directory: String, options: RaftStoreOptions = RaftStoreOptions(), cluster: ClusterConfiguration? = nil,
+        helloWords: [String] = ["kvnode"], logger: Logger = Logger(label: "raftstore"),
         onFailure: @escaping @Sendable (RaftStoreError) -> Void = { _ in }
     ) throws {
         self.directory = directory
@@ -124,6 +138,7 @@ public final class RaftStore {
         self.helloWords = helloWords
         self.logger = logger
         self.onFailure = onFailure
+        self.cluster = cluster
         let environment = try Environment(path: directory, options: options.environment)
         let logDirectory = directory + "/log"
         let hadLog = options.logFileSystem.isDirectory(logDirectory)
@@ -145,12 +160,18 @@ public final class RaftStore {
         }
         do {
             let (identity, migrated, regions) = try Self.bootstrapIfNeeded(
-                environment: environment, meta: meta, log: log, logDirectory: logDirectory)
+                environment: environment, meta: meta, log: log, logDirectory: logDirectory, cluster: cluster)
             self.environment = environment
             self.log = log
             self.storeIdentity = identity
             self.migratedFromUnreplicatedFormat = migrated
-            try createPeers(regions: regions, applied: meta.applied)
+            if let cluster {
+                transport = RaftTransport(localStoreID: identity.storeID, resolveAddress: cluster.resolveStoreAddress)
+            } else {
+                transport = nil
+            }
+            let applied = try environment.read { try StoreMeta(reading: $0) }.applied
+            try createPeers(regions: regions, applied: applied)
         } catch {
             log.close()
             environment.close()
@@ -161,20 +182,62 @@ public final class RaftStore {
                 "log: cut off an interrupted write", metadata: ["file": "\(interrupted.path)", "offset": "\(interrupted.offset)",
                                                                "bytes": "\(interrupted.discardedBytes)"])
         }
+        transport?.setHandlers(
+            unreachable: { [weak self] store in self?.post(.unreachable(storeID: store)) },
+            snapshot: { [weak self] region, peer, failed in
+                self?.post(.snapshotReported(regionID: region, peerID: peer, failed: failed))
+            })
         loopThread.start()
         loopThread.submit { [self] _ in runLoop() }
+    }
+
+    /// Hands an event to the store loop and wakes it.
+    func post(_ event: StoreEvent) {
+        inboxLocked { $0.events.append(event) }
+        wakeLoopIfWorkRemains()
     }
 
     deinit {
         close()
     }
 
+    /// Where a cluster region's log starts (see ``bootstrapIfNeeded``).
+    static let initialLogIndex: UInt64 = 5
+
     /// Writes the identity and region 1 into a new (or pre-log) directory, or checks that LMDB and the log of
     /// an existing one fit together.
     private static func bootstrapIfNeeded(
-        environment: Environment, meta: StoreMeta, log: LogEngine, logDirectory: String
+        environment: Environment, meta: StoreMeta, log: LogEngine, logDirectory: String, cluster: ClusterConfiguration?
     ) throws -> (StoreIdentity, migrated: Bool, regions: [Region]) {
         let dataFile = environment.path + "/data.mdb"
+        if let cluster, meta.identity == nil {
+            guard log.regions.isEmpty, try environment.read({ txn in try txn.statistics(of: .default).entries }) == 0 else {
+                throw RaftStoreError(
+                    .incompatible,
+                    "\(environment.path) holds data but no store identity; a cluster node starts from an empty directory")
+            }
+            if try environment.read({ txn in try txn.get(MetaKeys.schedulerMarker, in: .meta) }) != nil {
+                throw RaftStoreError(.incompatible, "\(environment.path) is a kvsched data directory, not a kvnode one")
+            }
+            let (identity, regions) = try cluster.joinCluster()
+            // A bootstrapped region's log starts after an implicit snapshot at `initialLogIndex` (as TiKV's does):
+            // a peer created later has no log and so always receives a snapshot first, which carries the
+            // membership — the log alone would not tell it who the first voter was.
+            var batch = LogBatch()
+            for region in regions {
+                batch.reset(region: region.id, index: Self.initialLogIndex, term: Self.initialLogIndex)
+                batch.setHardState(region: region.id, HardState(term: Self.initialLogIndex, vote: 0, commit: Self.initialLogIndex))
+            }
+            if !batch.isEmpty { try log.write(batch) }
+            try environment.write { txn in
+                try txn.put(identity.encoded(), for: MetaKeys.store, in: .meta)
+                for region in regions {
+                    try txn.put(region.encoded(), for: MetaKeys.region(region.id), in: .meta)
+                    try txn.put(MetaKeys.bigEndian(Self.initialLogIndex), for: MetaKeys.applied(region.id), in: .meta)
+                }
+            }
+            return (identity, false, regions)
+        }
         guard let identity = meta.identity else {
             if !log.regions.isEmpty {
                 throw RaftStoreError(
@@ -198,11 +261,15 @@ public final class RaftStore {
             }
             return (identity, migrated, [region])
         }
-        guard identity.clusterID == 0 else {
+        if cluster == nil && identity.clusterID != 0 {
             throw RaftStoreError(
                 .incompatible,
                 "\(environment.path) belongs to store \(identity.storeID) of cluster \(identity.clusterID); "
-                    + "start it as a cluster node, not standalone")
+                    + "start it as a cluster node (--sched), not standalone")
+        }
+        if cluster != nil && identity.clusterID == 0 {
+            throw RaftStoreError(
+                .incompatible, "\(environment.path) is a standalone node's directory; start it with --standalone")
         }
         for region in meta.regions.values.sorted(by: { $0.id < $1.id }) {
             let applied = meta.applied[region.id] ?? 0
@@ -214,7 +281,13 @@ public final class RaftStore {
                     "region \(region.id): \(dataFile) has applied entries up to \(applied) but the log starts after "
                         + "\(compacted): the LMDB file lost acknowledged writes (a disk that ignored fsync, or an old copy)")
             }
-            if last < applied {
+            if last < applied, let snapshot = meta.snapshots[region.id], snapshot.index == applied {
+                // A snapshot was installed into LMDB but the log's reset record did not make it: the log
+                // restarts after the snapshot.
+                var batch = LogBatch()
+                batch.reset(region: region.id, index: snapshot.index, term: snapshot.term)
+                try log.write(batch)
+            } else if last < applied {
                 throw RaftStoreError(
                     .corrupt,
                     "region \(region.id): the log ends at \(last) but \(dataFile) has applied up to \(applied): the log "
@@ -239,8 +312,12 @@ public final class RaftStore {
             } catch {
                 throw RaftStoreError(.corrupt, "region \(region.id): cannot start its Raft node: \(error)")
             }
-            if region.peers.count == 1 { node.campaign() }  // the only voter: no need to wait for a timeout
-            peers[region.id] = Peer(region: region, peerID: local.id, storage: storage, node: node, appliedIndex: appliedIndex)
+            if region.peers.count == 1 && region.peers[0].id == local.id {
+                node.campaign()  // the only voter: no need to wait for a timeout
+            }
+            let peer = Peer(region: region, peerID: local.id, storage: storage, node: node, appliedIndex: appliedIndex)
+            peers[region.id] = peer
+            if cluster != nil { installSnapshotProvider(on: peer) }
             replayThrough[region.id] = log.hardState(of: region.id)?.commit ?? 0
             statistics.regions.store(peers.count, ordering: .relaxed)
             firstRegionID = peers.keys.min() ?? 0
@@ -272,6 +349,7 @@ public final class RaftStore {
             return !state.stopped
         }
         guard first else { return }
+        transport?.shutdown()
         inboxLocked { $0.stopping = true }
         wakeLoopIfWorkRemains()
         loopFinished.lock(whenValue: true)

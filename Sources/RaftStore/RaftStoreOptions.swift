@@ -34,6 +34,12 @@ public struct RaftStoreOptions: Sendable {
     /// Whether stopping flushes every applied write to LMDB, so the next start replays nothing. Tests turn it
     /// off to leave the replay to the next start, as a crash would.
     public var flushOnStop = true
+    /// How long a read waits for its ReadIndex (leadership confirmed by a quorum) before it is answered
+    /// `NOT_LEADER` (cluster mode).
+    public var readTimeoutMilliseconds = 2_000
+    /// A leader keeps log entries a follower still needs unless it lags by more than this many; past that
+    /// the follower catches up by snapshot (cluster mode).
+    public var maxLogLagEntries = 10_000
 
     /// The defaults: 100 ms ticks, 1 s elections, 32 MiB log segments, flushes every second or 16 MiB.
     public init() {}

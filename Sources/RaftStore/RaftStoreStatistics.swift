@@ -8,6 +8,10 @@ public final class RaftStoreStatistics: Sendable {
     public let rounds = Atomic<Int>(0)
     /// Entries proposed to Raft.
     public let proposals = Atomic<Int>(0)
+    /// Snapshots built for followers.
+    public let snapshotsSent = Atomic<Int>(0)
+    /// Snapshots received and installed.
+    public let snapshotsInstalled = Atomic<Int>(0)
     /// Entries applied (including those replayed at start).
     public let appliedEntries = Atomic<Int>(0)
     /// Entries replayed from the log at start (applied before the crash or stop, not yet in LMDB).

@@ -99,6 +99,8 @@ public final class SchedulerService: NodeService {
             return .ok(["bye"])
         case .stats:
             return stats()
+        case .raft, .fault:
+            return .error(ProtocolError(.notSupported, "that is a kvnode command; this is kvsched"))
         case .get, .put, .delete, .scan:
             return .error(ProtocolError(
                 .notSupported, "kvsched holds no data: send reads and writes to a kvnode (kvctl --sched finds it)"))

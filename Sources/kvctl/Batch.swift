@@ -24,6 +24,10 @@ struct Batch: ParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() throws {
+        if let scheduler = try client.schedulerAddress() {
+            try runRouted(ClusterClient(scheduler: scheduler, deadline: client.timeout))
+            return
+        }
         let node = try client.connect()
         let connection = node.connection
         let progress = Mutex(BatchProgress())
@@ -116,6 +120,44 @@ struct Batch: ParsableCommand {
         }
         while positional.count < 2 { positional.append(ProtocolToken.empty[...]) }
         return [Array("SCAN".utf8)[...]] + positional + options
+    }
+
+    /// Through a cluster: each request goes to its region's leader, one at a time, answers in order.
+    private func runRouted(_ cluster: ClusterClient) throws {
+        var reader = LineReader(descriptor: 0)
+        var worst: Int32 = 0
+        while let lines = reader.nextLines() {
+            for line in lines where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
+                var translated: [UInt8] = []
+                Self.translate(line, into: &translated)
+                var body = translated[...]
+                if body.last == 0x0A { body.removeLast() }
+                let response: Response
+                do {
+                    let request = try Request.parse(body)
+                    do {
+                        response = try cluster.call(request)
+                    } catch {
+                        if case .server(let code) = error.kind {
+                            response = .error(ProtocolError(code, String(error.message.drop(while: { $0 != " " }).dropFirst())))
+                        } else {
+                            response = .error(ProtocolError(
+                                error.kind == .outcomeUnknown ? .outcomeUnknown : .internalError, error.message))
+                            worst = max(worst, KVCtlFailure.exitCode(for: error.kind))
+                        }
+                    }
+                } catch {
+                    response = .error(error)
+                }
+                if case .error(let error) = response {
+                    let code = KVCtlFailure.exitCode(for: .server(error.code))
+                    worst = max(worst, code == KVCtlFailure.conflict ? 4 : max(5, worst))
+                }
+                Self.print(response, format: client.output)
+            }
+            StandardStreams.flush()
+        }
+        if worst != 0 { throw KVCtlFailure(exitCode: worst, message: "") }
     }
 
     static func print(_ response: Response, format: OutputFormat) {

@@ -18,7 +18,7 @@ struct Delete: ParsableCommand {
     func run() throws {
         let keyBytes = try argumentBytes(key, escaped: escaped, what: "KEY")
         try validateKey(keyBytes)
-        let node = try client.connect()
+        let node = try client.connectKeyValue()
         let existed = try clientCall { () throws(KVClientError) in try node.delete(keyBytes) }
         switch client.output {
         case .json:

@@ -18,7 +18,7 @@ struct Get: ParsableCommand {
     func run() throws {
         let keyBytes = try argumentBytes(key, escaped: escaped, what: "KEY")
         try validateKey(keyBytes)
-        let node = try client.connect()
+        let node = try client.connectKeyValue()
         let value = try clientCall { () throws(KVClientError) in try node.get(keyBytes) }
         switch client.output {
         case .json:

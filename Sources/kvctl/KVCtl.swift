@@ -10,7 +10,7 @@ import Glibc
 /// `kvctl`: the client for people and shell scripts.
 ///
 /// Exit codes: 0 ok, 1 not found, 2 usage error, 3 unreachable or timed out, 4 conflict or aborted,
-/// 5 any other server error.
+/// 5 any other server error, 6 a write whose outcome is unknown.
 @main
 struct KVCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,7 +21,7 @@ struct KVCtl: ParsableCommand {
             commands (tso, cluster, store, region) ask the scheduler: --sched ADDR, else $KV_SCHED, else \
             127.0.0.1:20100.
             Exit codes: 0 ok, 1 not found, 2 usage error, 3 unreachable or timed out, 4 conflict or aborted, \
-            5 other server error. See kvctl(1).
+            5 other server error, 6 a write whose outcome is unknown (sent, but no answer came). See kvctl(1).
             """,
         version: ToolkitVersion.release,
         subcommands: [
@@ -44,6 +44,7 @@ struct KVCtlFailure: ToolExit {
     static let unreachable: Int32 = 3
     static let conflict: Int32 = 4
     static let serverError: Int32 = 5
+    static let outcomeUnknown: Int32 = 6
 
     let exitCode: Int32
     let message: String
@@ -62,6 +63,7 @@ struct KVCtlFailure: ToolExit {
     static func exitCode(for kind: KVClientError.Kind) -> Int32 {
         switch kind {
         case .invalidAddress: usage
+        case .outcomeUnknown: outcomeUnknown
         case .unreachable, .timeout, .connectionClosed: unreachable
         case .server(let code) where code == .conflict || code == .aborted: conflict
         case .server(let code) where code == .keyTooLarge || code == .valueTooLarge || code == .emptyKey: usage
@@ -71,6 +73,14 @@ struct KVCtlFailure: ToolExit {
 }
 
 extension ClientOptions {
+    /// The cluster (through `--sched` or `$KV_SCHED`) or the one node these options name.
+    func connectKeyValue() throws -> any KeyValueClient {
+        if let scheduler = try schedulerAddress() {
+            return ClusterClient(scheduler: scheduler, deadline: timeout)
+        }
+        return try connect()
+    }
+
     /// Connects to the node these options name, mapping failures to `kvctl` exit codes.
     func connect() throws -> NodeClient {
         let address = try nodeAddress()

@@ -9,10 +9,13 @@ struct Ping: ParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() throws {
-        let node = try client.connect()
-        let words = try clientCall { () throws(KVClientError) in
-            try node.ping()
-            return try node.hello()
+        // With --sched (or $KV_SCHED) this pings the scheduler.
+        let node = try client.connectKeyValue()
+        let words = try clientCall { () throws(KVClientError) -> [String] in
+            guard case .pong = try node.call(.ping), case .ok(let words) = try node.call(.hello) else {
+                throw KVClientError(.badResponse, "unexpected answer to PING or HELLO")
+            }
+            return words
         }
         switch client.output {
         case .json:

@@ -29,7 +29,7 @@ struct Put: ParsableCommand {
                 exitCode: KVCtlFailure.usage,
                 message: "VALUE_TOO_LARGE: value of \(valueBytes.count) bytes is over the limit of \(ProtocolLimits.maxValueSize)")
         }
-        let node = try client.connect()
+        let node = try client.connectKeyValue()
         try clientCall { () throws(KVClientError) in try node.put(keyBytes, valueBytes) }
         switch client.output {
         case .json:

@@ -55,7 +55,7 @@ struct Scan: ParsableCommand {
             if request.start == Array("\"\"".utf8) { request.start = [] }
             if request.end == Array("\"\"".utf8) { request.end = [] }
         }
-        let node = try client.connect()
+        let node = try client.connectKeyValue()
         let format = client.output
         try clientCall { () throws(KVClientError) in
             try node.scan(request, maxRows: limit) { row in

@@ -4,12 +4,13 @@ import KVCommandLine
 
 /// `kvctl stats`: the node's counters.
 struct Stats: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the node's counters (keys, bytes, requests, ...).")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the node's counters (keys, bytes, requests, ...); with --sched, the scheduler's.")
 
     @OptionGroup var client: ClientOptions
 
     func run() throws {
-        let node = try client.connect()
+        let node = try client.connectKeyValue()
         let words = try clientCall { () throws(KVClientError) -> [String] in
             guard case .ok(let words) = try node.call(.stats) else {
                 throw KVClientError(.badResponse, "unexpected answer to STATS")

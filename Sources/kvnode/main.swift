@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import KVClient
 import KVCommandLine
 import KVEngine
 import KVProtocol
@@ -11,22 +12,39 @@ import RaftStore
 import Glibc
 #endif
 
-/// `kvnode`: a storage node. For now it runs standalone: one region with one voter, no scheduler.
+/// `kvnode`: a storage node, standalone (one region, one voter, no scheduler) or a member of a cluster that
+/// `kvsched` coordinates.
 struct KVNode: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kvnode",
         abstract: "Run a storage node of the key-value store.",
         discussion: """
             With --standalone the node serves the whole key space by itself from its data directory: one \
-            region whose Raft group has this node as its only voter, no scheduler. It listens on \
-            127.0.0.1:20160 unless --listen or --socket say otherwise, and stops cleanly on SIGTERM or SIGINT. \
-            Every acknowledged write is in the node's Raft log on disk (fdatasync) before the answer is sent. \
-            See kvnode(1) and kvproto(7).
+            region whose Raft group has this node as its only voter, no scheduler. With --sched ADDR it is a \
+            store of the cluster that kvsched at ADDR coordinates: the first node bootstraps the cluster, later \
+            ones get replicas of regions from the scheduler, and a node restarted with the same directory \
+            rejoins as the same store. It listens on 127.0.0.1:20160 unless --listen or --socket say \
+            otherwise, and stops cleanly on SIGTERM or SIGINT. Every acknowledged write is in the Raft log on \
+            disk (fdatasync) of a majority of the region's nodes before the answer is sent. See kvnode(1) and \
+            kvproto(7).
             """,
         version: ToolkitVersion.release)
 
-    @Flag(help: "Serve the whole key space alone (the only mode until the cluster exists).")
+    @Flag(help: "Serve the whole key space alone, without a scheduler.")
     var standalone = false
+
+    @Option(help: ArgumentHelp("The scheduler (kvsched) of the cluster to join: HOST:PORT or a socket path.", valueName: "addr"))
+    var sched: String?
+
+    @Option(help: ArgumentHelp(
+        "The address other nodes and clients reach this node at (default: --listen, else --socket).", valueName: "addr"))
+    var advertise: String?
+
+    @Option(help: ArgumentHelp("Seconds between heartbeats to the scheduler.", valueName: "s"))
+    var heartbeatInterval = 1.0
+
+    @Flag(help: "Obey FAULT requests that drop, delay or cut off Raft messages (for tests only).")
+    var enableFaultInjection = false
 
     @Option(help: ArgumentHelp("Data directory; created when missing.", valueName: "dir"))
     var data: String
@@ -55,9 +73,22 @@ struct KVNode: ParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
-        guard standalone else {
-            throw ValidationError(
-                "only standalone mode exists so far: run `kvnode --standalone --data DIR` (cluster mode comes with kvsched)")
+        guard standalone != (sched != nil) else {
+            throw ValidationError("give exactly one of --standalone and --sched ADDR")
+        }
+        if standalone && (advertise != nil || enableFaultInjection) {
+            throw ValidationError("--advertise and --enable-fault-injection are for cluster nodes (--sched)")
+        }
+        if let sched {
+            do { _ = try NodeAddress(parsing: sched) } catch { throw ValidationError("--sched: \(error.message)") }
+        }
+        guard heartbeatInterval >= 0.05 && heartbeatInterval <= 60 else {
+            throw ValidationError("--heartbeat-interval must be 0.05 to 60 seconds")
+        }
+        if let tcp = try TCPAddressOption.parse(listen, socket: socket, defaultAddress: "127.0.0.1:20160"),
+            sched != nil, advertise == nil, tcp.host == "0.0.0.0" || tcp.host == "::" || tcp.port == 0
+        {
+            throw ValidationError("a cluster node listening on \(tcp.host):\(tcp.port) needs --advertise HOST:PORT for its peers")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -83,20 +114,48 @@ struct KVNode: ParsableCommand {
         options.flushMilliseconds = flushInterval
         let failed = DispatchSemaphore(value: 0)
         let store: RaftStore
+        var link: SchedulerLink?
+        var configuration: ClusterConfiguration?
+        if let sched {
+            let advertised = advertise ?? tcp.map { "\($0.host):\($0.port)" } ?? socket ?? "127.0.0.1:20160"
+            let schedulerLink = SchedulerLink(address: try NodeAddress(parsing: sched), advertiseAddress: advertised, logger: logger)
+            link = schedulerLink
+            configuration = ClusterConfiguration(
+                joinCluster: { try schedulerLink.joinCluster() },
+                resolveStoreAddress: { schedulerLink.resolve($0) },
+                cachedStoreAddress: { schedulerLink.cachedAddress($0) },
+                enableFaultInjection: enableFaultInjection)
+        }
         do {
             store = try RaftStore(
-                directory: data, options: options,
-                helloWords: ["kvnode", ToolkitVersion.release, "proto=\(ToolkitVersion.protocolRevision)", "mode=standalone"],
+                directory: data, options: options, cluster: configuration,
+                helloWords: ["kvnode", ToolkitVersion.release, "proto=\(ToolkitVersion.protocolRevision)",
+                             sched == nil ? "mode=standalone" : "mode=cluster"],
                 logger: logger, onFailure: { _ in failed.signal() })
+        } catch let error as SchedulerLink.JoinError {
+            throw KVNodeFailure(message: error.description)
         } catch {
             throw KVNodeFailure(message: "cannot open data directory \(data): \(error)")
+        }
+        if let link {
+            do {
+                try link.confirmRegistration(of: store)
+            } catch {
+                store.close()
+                throw KVNodeFailure(message: "\(error)")
+            }
+            link.startHeartbeats(of: store, interval: heartbeatInterval)
         }
         if store.migratedFromUnreplicatedFormat {
             logger.notice("adopted a data directory without a Raft log: its keys are region 1's state at index 0")
         }
-        guard store.waitUntilReady(timeout: 60) else {
-            store.close()
-            throw KVNodeFailure(message: "the node did not become ready: its region elected no leader")
+        // A standalone node waits for its own election and replay; a cluster node serves at once (requests for
+        // regions without a leader get NOT_LEADER until one is elected).
+        if sched == nil {
+            guard store.waitUntilReady(timeout: 60) else {
+                store.close()
+                throw KVNodeFailure(message: "the node did not become ready: its region elected no leader")
+            }
         }
         let server = NodeServer(
             store: store,
@@ -127,7 +186,11 @@ struct KVNode: ParsableCommand {
             sources.append(source)
         }
         // One line per address on stdout, so scripts and tests can find a port chosen with port 0.
-        StandardStreams.writeLine("kvnode \(ToolkitVersion.release) standalone, data \(data)")
+        if sched != nil {
+            StandardStreams.writeLine("kvnode \(ToolkitVersion.release) store \(store.storeIdentity.storeID) of cluster \(store.storeIdentity.clusterID), data \(data)")
+        } else {
+            StandardStreams.writeLine("kvnode \(ToolkitVersion.release) standalone, data \(data)")
+        }
         for address in addresses { StandardStreams.writeLine("listening on \(address)") }
         StandardStreams.flush()
 
@@ -139,6 +202,7 @@ struct KVNode: ParsableCommand {
             stopped.signal()
         }
         stopped.wait()
+        link?.stop()
         store.close()
         _ = sources
         if let failure = store.stoppedByFailure {

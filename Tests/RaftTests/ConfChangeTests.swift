@@ -99,12 +99,15 @@ struct ConfChangeTests {
         #expect(cluster.applied[2]?.last == [1])
     }
 
-    @Test("ConfChange encodes to 9 bytes and rejects malformed input")
+    @Test("ConfChange encodes to 9 bytes plus its context and rejects malformed input")
     func encoding() throws {
         let change = ConfChange(kind: .removeNode, nodeID: 0x0102_0304_0506_0708)
         let bytes = change.encode()
         #expect(bytes == [2, 1, 2, 3, 4, 5, 6, 7, 8])
         #expect(try ConfChange(decoding: bytes) == change)
+        let withContext = ConfChange(kind: .addNode, nodeID: 7, context: [0xAA, 0xBB])
+        #expect(withContext.encode() == [1, 0, 0, 0, 0, 0, 0, 0, 7, 0xAA, 0xBB])
+        #expect(try ConfChange(decoding: withContext.encode()) == withContext)
         #expect(throws: RaftError.malformedConfChange) { try ConfChange(decoding: [2, 1]) }
         #expect(throws: RaftError.malformedConfChange) { try ConfChange(decoding: [9, 0, 0, 0, 0, 0, 0, 0, 1]) }
     }

@@ -1,0 +1,292 @@
+import KVProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The raw key-value API of a cluster: finds each key's region and leader through the scheduler, caches
+/// them, follows `NOT_LEADER` hints, and retries with backoff on region errors and unreachable nodes until
+/// the request's deadline.
+///
+/// A write whose answer is lost after it was sent (connection broken, leadership changed, deadline passed)
+/// is never retried blindly — a second copy could land after someone else's write — and fails with
+/// ``KVClientError/Kind/outcomeUnknown``. Reads and writes that certainly did not run are retried.
+///
+/// ```swift
+/// let cluster = try ClusterClient(scheduler: try NodeAddress(parsing: "127.0.0.1:20100"))
+/// try cluster.put(Array("k".utf8), Array("v".utf8))
+/// ```
+public final class ClusterClient {
+    /// The scheduler's address.
+    public let schedulerAddress: NodeAddress
+    /// Seconds a request may take, retries included.
+    public let deadline: Double
+    private var scheduler: SchedulerClient?
+    /// Regions by id, with the leader address last learned.
+    private var regions: [UInt64: SchedulerClient.RegionRecord] = [:]
+    private var connections: [String: LineConnection] = [:]
+
+    /// Creates a client; connects lazily.
+    ///
+    /// - Parameters:
+    ///   - scheduler: The scheduler's address.
+    ///   - deadline: Seconds each request may take in all.
+    public init(scheduler: NodeAddress, deadline: Double = 10) {
+        self.schedulerAddress = scheduler
+        self.deadline = deadline
+    }
+
+    // MARK: - Routing
+
+    /// Sends a request to the leader of the region holding its key (keyless requests — `PING`, `HELLO`,
+    /// `STATS` — go to the scheduler), retrying as described above.
+    public func call(_ request: Request) throws(KVClientError) -> Response {
+        try call(request, routingKey: request.routingKey)
+    }
+
+    /// Sends `request` to the leader of the region holding `routingKey` (the scheduler when nil; the last
+    /// region when empty and the request is a reverse scan).
+    private func call(_ request: Request, routingKey: [UInt8]?) throws(KVClientError) -> Response {
+        guard let key = routingKey else {
+            return try withScheduler { (scheduler) throws(KVClientError) in
+                let response = try scheduler.connection.call(request)
+                if case .error(let error) = response { throw KVClientError(error) }
+                return response
+            }
+        }
+        let end = monotonicNow() + deadline
+        var backoff = 0.02
+        var lastError = KVClientError(.timeout, "no leader answered within \(deadline) s")
+        while monotonicNow() < end {
+            let region: SchedulerClient.RegionRecord
+            do {
+                region = try route(key, last: key.isEmpty && request.isReverseScan)
+            } catch {
+                lastError = error
+                if !error.isConnectionFailure && error.kind != .server(.regionNotFound) && error.kind != .server(.notBootstrapped) {
+                    throw error
+                }
+                sleep(&backoff, until: end)
+                continue
+            }
+            guard !region.leaderAddress.isEmpty else {
+                forget(region.region.id)
+                sleep(&backoff, until: end)
+                continue
+            }
+            let connection: LineConnection
+            do {
+                connection = try connect(region.leaderAddress)
+            } catch {
+                lastError = error
+                forget(region.region.id)
+                sleep(&backoff, until: end)
+                continue
+            }
+            // Sent: from here on a lost answer leaves a write's outcome unknown.
+            let response: Response
+            do {
+                try connection.send(request)
+                response = try connection.readResponse()
+            } catch {
+                connections[region.leaderAddress] = nil
+                forget(region.region.id)
+                if request.isWrite {
+                    throw KVClientError(.outcomeUnknown, "the write was sent to \(region.leaderAddress) but no answer came (\(error.message)); it may or may not have been applied")
+                }
+                lastError = error
+                sleep(&backoff, until: end)
+                continue
+            }
+            guard case .error(let error) = response else { return response }
+            switch error.code {
+            case .notLeader:
+                let hint = (try? ProtocolFields(parsing: error.message.split(separator: " ").prefix(3).map { Array($0.utf8)[...] })) ?? ProtocolFields()
+                if let address = hint["leader_address"].map({ String(decoding: $0, as: UTF8.self) }), !address.isEmpty,
+                    address != region.leaderAddress, var known = regions[region.region.id]
+                {
+                    known.leaderAddress = address
+                    known.leaderStoreID = (try? hint.number("leader_store")) ?? 0
+                    regions[region.region.id] = known
+                } else {
+                    forget(region.region.id)
+                    sleep(&backoff, until: end)
+                }
+                lastError = KVClientError(error)
+            case .keyNotInRegion, .regionNotFound, .epochNotMatch, .serverBusy, .shuttingDown, .staleCommand:
+                forget(region.region.id)
+                lastError = KVClientError(error)
+                sleep(&backoff, until: end)
+            case .outcomeUnknown:
+                throw KVClientError(.outcomeUnknown, "\(error.code.rawValue) \(error.message)")
+            default:
+                throw KVClientError(error)
+            }
+        }
+        if request.isWrite && lastError.kind == .timeout {
+            throw KVClientError(.outcomeUnknown, "no answer within \(deadline) s; the write may or may not have been applied")
+        }
+        throw lastError
+    }
+
+    /// The region holding `key`, from the cache or the scheduler.
+    private func route(_ key: [UInt8], last: Bool = false) throws(KVClientError) -> SchedulerClient.RegionRecord {
+        if last, let cached = regions.values.first(where: { $0.region.endKey.isEmpty }) { return cached }
+        if !last, let cached = regions.values.first(where: { $0.region.contains(key) }) { return cached }
+        let found = try withScheduler { (scheduler) throws(KVClientError) -> SchedulerClient.RegionRecord in
+            if last {
+                guard let final = try scheduler.regions(from: [], limit: ProtocolLimits.maxScanLimit).last else {
+                    throw KVClientError(.server(.regionNotFound), "the scheduler knows no regions")
+                }
+                return final
+            }
+            return try scheduler.region(containing: key)
+        }
+        for (id, known) in regions where known.region.id != found.region.id && overlaps(known.region, found.region) {
+            regions[id] = nil
+        }
+        regions[found.region.id] = found
+        return found
+    }
+
+    private func overlaps(_ a: Region, _ b: Region) -> Bool {
+        (b.endKey.isEmpty || a.startKey.lexicographicallyPrecedes(b.endKey))
+            && (a.endKey.isEmpty || b.startKey.lexicographicallyPrecedes(a.endKey))
+    }
+
+    private func forget(_ regionID: UInt64) {
+        regions[regionID] = nil
+    }
+
+    private func connect(_ address: String) throws(KVClientError) -> LineConnection {
+        if let open = connections[address] { return open }
+        let connection = try LineConnection(to: try NodeAddress(parsing: address), timeout: max(1, deadline))
+        connections[address] = connection
+        return connection
+    }
+
+    private func withScheduler<T>(_ body: (SchedulerClient) throws(KVClientError) -> T) throws(KVClientError) -> T {
+        for attempt in 0..<2 {
+            let client: SchedulerClient
+            if let scheduler {
+                client = scheduler
+            } else {
+                client = try SchedulerClient(address: schedulerAddress, timeout: max(1, deadline))
+                scheduler = client
+            }
+            do {
+                return try body(client)
+            } catch {
+                if error.isConnectionFailure && attempt == 0 {
+                    scheduler = nil
+                    continue
+                }
+                throw error
+            }
+        }
+        throw KVClientError(.unreachable, "scheduler at \(schedulerAddress) is unreachable")
+    }
+
+    private func sleep(_ backoff: inout Double, until end: Double) {
+        let pause = min(backoff, max(0, end - monotonicNow()))
+        usleep(UInt32(pause * 1_000_000))
+        backoff = min(backoff * 2, 0.5)
+    }
+
+    // MARK: - The raw API
+
+    public func get(_ key: [UInt8]) throws(KVClientError) -> [UInt8]? {
+        switch try call(.get(key: key)) {
+        case .value(let value): return value
+        case .notFound: return nil
+        default: throw KVClientError(.badResponse, "unexpected answer to GET")
+        }
+    }
+
+    public func put(_ key: [UInt8], _ value: [UInt8]) throws(KVClientError) {
+        guard case .ok = try call(.put(key: key, value: value)) else { throw KVClientError(.badResponse, "unexpected answer to PUT") }
+    }
+
+    @discardableResult
+    public func delete(_ key: [UInt8]) throws(KVClientError) -> Bool {
+        guard case .ok(let words) = try call(.delete(key: key)) else { throw KVClientError(.badResponse, "unexpected answer to DEL") }
+        return words.first == "1"
+    }
+
+    /// Scans a range region by region, in order, each key once.
+    public func scan(
+        _ request: ScanRequest, maxRows: Int? = nil, _ body: (ScanRow) throws(KVClientError) -> Bool
+    ) throws(KVClientError) {
+        var remaining = maxRows ?? .max
+        var page = request
+        while remaining > 0 {
+            // One page from the region holding the page's first key (forward) or last key (reverse).
+            let probe = request.reverse ? (page.end.isEmpty ? [] : predecessorProbe(page.end)) : page.start
+            let region = try route(probe, last: request.reverse && page.end.isEmpty)
+            var bounded = page
+            bounded.limit = min(request.limit, remaining)
+            if !request.reverse, !region.region.endKey.isEmpty, page.end.isEmpty || region.region.endKey.lexicographicallyPrecedes(page.end) {
+                bounded.end = region.region.endKey
+            }
+            if request.reverse, !region.region.startKey.isEmpty, page.start.lexicographicallyPrecedes(region.region.startKey) {
+                bounded.start = region.region.startKey
+            }
+            guard case .rows(let rows, let more) = try call(.scan(bounded), routingKey: probe) else {
+                throw KVClientError(.badResponse, "unexpected answer to SCAN")
+            }
+            for row in rows {
+                if try !body(row) { return }
+            }
+            remaining -= rows.count
+            if more, let last = rows.last {
+                if request.reverse { page.end = last.key } else { page.start = last.key + [0] }
+                continue
+            }
+            // This region is done: go on to the next one, if the range goes on.
+            if request.reverse {
+                guard bounded.start != page.start else { return }
+                page.end = bounded.start
+            } else {
+                guard bounded.end != page.end, !bounded.end.isEmpty else { return }
+                page.start = bounded.end
+            }
+        }
+    }
+
+    /// A key just before `key` for routing a reverse page (the region holding the range's last key).
+    private func predecessorProbe(_ key: [UInt8]) -> [UInt8] {
+        var probe = key
+        if probe.last == 0 { probe.removeLast(); return probe }
+        probe[probe.count - 1] -= 1
+        return probe + [0xFF]
+    }
+}
+
+extension ClusterClient: KeyValueClient {}
+
+// MARK: - Sendable
+
+// Used by one thread at a time.
+extension ClusterClient: @unchecked Sendable {}
+
+extension Request {
+    /// The key that decides which region a request goes to; nil for requests about no key.
+    var routingKey: [UInt8]? {
+        switch self {
+        case .get(let key), .put(let key, _), .delete(let key): key
+        case .scan(let scan): scan.reverse ? scan.end : scan.start
+        default: nil
+        }
+    }
+
+    var isReverseScan: Bool {
+        if case .scan(let scan) = self { return scan.reverse }
+        return false
+    }
+}
+
+private func monotonicNow() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}

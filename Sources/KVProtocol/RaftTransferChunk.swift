@@ -1,0 +1,46 @@
+/// One piece of a batch of Raft messages sent from one store to another: `RAFT from=STORE seq=N last=0|1
+/// data=BYTES` → `OK`.
+///
+/// A batch larger than ``maxPayload`` (a snapshot, a long catch-up) goes as consecutive chunks on one
+/// connection, `seq` counting from 0 and `last=1` on the final one; the receiver joins them. A chunk with
+/// `seq=0` starts a new batch, discarding any unfinished one from the same store.
+public struct RaftTransferChunk: Sendable, Hashable {
+    /// The sending store.
+    public var fromStore: UInt64
+    /// The chunk's position in its batch, from 0.
+    public var sequence: UInt64
+    /// Whether this chunk completes the batch.
+    public var isLast: Bool
+    /// The chunk's bytes.
+    public var payload: [UInt8]
+
+    /// Raw bytes per chunk: escaped, a chunk stays well inside ``ProtocolLimits/maxLineLength``.
+    public static let maxPayload = 512 << 10
+
+    /// Creates a chunk.
+    public init(fromStore: UInt64, sequence: UInt64, isLast: Bool, payload: [UInt8]) {
+        self.fromStore = fromStore
+        self.sequence = sequence
+        self.isLast = isLast
+        self.payload = payload
+    }
+
+    var fields: ProtocolFields {
+        var fields = ProtocolFields()
+        fields.append("from", fromStore)
+        fields.append("seq", sequence)
+        fields.append("last", isLast ? 1 : 0)
+        fields.append("data", bytes: payload)
+        return fields
+    }
+
+    init(fields: ProtocolFields) throws(ProtocolError) {
+        let payload = try fields.bytes("data")
+        guard payload.count <= Self.maxPayload else {
+            throw ProtocolError(.badArgument, "a RAFT chunk carries at most \(Self.maxPayload) bytes")
+        }
+        self.init(
+            fromStore: try fields.number("from"), sequence: try fields.number("seq"), isLast: try fields.number("last") == 1,
+            payload: payload)
+    }
+}

@@ -1,0 +1,64 @@
+import KVProtocol
+
+/// What turns a raftstore into a member of a replicated cluster (without it, the store is standalone: one
+/// region, one voter, no transport).
+public struct ClusterConfiguration: Sendable {
+    /// Called once, for a data directory that has no store identity yet: the store's identity in the
+    /// cluster, and the regions it starts with (the first region when this node bootstraps the cluster,
+    /// none otherwise — peers arrive from their leaders).
+    public var joinCluster: @Sendable () throws -> (StoreIdentity, [Region])
+    /// The address of another store: may block (it may ask the scheduler); nil while unknown.
+    public var resolveStoreAddress: @Sendable (UInt64) -> String?
+    /// The address of a store if known without waiting, for `NOT_LEADER` answers.
+    public var cachedStoreAddress: @Sendable (UInt64) -> String?
+    /// Whether `FAULT` requests are obeyed (tests only).
+    public var enableFaultInjection: Bool
+
+    /// Creates a configuration.
+    public init(
+        joinCluster: @escaping @Sendable () throws -> (StoreIdentity, [Region]),
+        resolveStoreAddress: @escaping @Sendable (UInt64) -> String?,
+        cachedStoreAddress: @escaping @Sendable (UInt64) -> String?,
+        enableFaultInjection: Bool = false
+    ) {
+        self.joinCluster = joinCluster
+        self.resolveStoreAddress = resolveStoreAddress
+        self.cachedStoreAddress = cachedStoreAddress
+        self.enableFaultInjection = enableFaultInjection
+    }
+}
+
+/// A change the scheduler asked a region's leader to make.
+public struct RegionOperator: Sendable, Hashable {
+    /// What to change.
+    public enum Kind: String, Sendable {
+        /// Add a voter on a store.
+        case addPeer = "add_peer"
+        /// Remove a voter.
+        case removePeer = "remove_peer"
+        /// Hand leadership to a peer.
+        case transferLeader = "transfer_leader"
+    }
+
+    /// What to change.
+    public var kind: Kind
+    /// The region.
+    public var regionID: UInt64
+    /// The peer added, removed, or made leader.
+    public var peer: RegionPeer
+
+    /// Creates an operator.
+    public init(kind: Kind, regionID: UInt64, peer: RegionPeer) {
+        self.kind = kind
+        self.regionID = regionID
+        self.peer = peer
+    }
+}
+
+/// A region this store leads, for the scheduler's region heartbeat.
+public struct LeaderReport: Sendable {
+    /// Range, epoch and peers.
+    public var region: Region
+    /// This store's peer, the leader.
+    public var leaderPeerID: UInt64
+}

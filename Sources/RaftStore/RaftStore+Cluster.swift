@@ -1,0 +1,422 @@
+import KVEngine
+import KVProtocol
+import LogEngine
+import Raft
+
+// Cluster mode: Raft messages in and out, peers created on first contact, snapshots, membership changes
+// from the scheduler's operators, and linearizable reads through ReadIndex.
+extension RaftStore {
+    // MARK: - Receiving
+
+    /// Takes one chunk of a `RAFT` transfer (on a network thread); a completed batch goes to the store loop.
+    func receive(_ chunk: RaftTransferChunk) -> Response {
+        guard let transport else {
+            return .error(ProtocolError(.notSupported, "this node runs standalone and takes no Raft messages"))
+        }
+        if transport.isCutOff(from: chunk.fromStore) {
+            return .error(ProtocolError(.serverBusy, "messages from store \(chunk.fromStore) are cut off (fault injection)"))
+        }
+        let complete: [UInt8]? = incomingChunks.withLock { pending in
+            if chunk.sequence == 0 {
+                pending[chunk.fromStore] = (0, [])
+            }
+            guard var entry = pending[chunk.fromStore], entry.next == chunk.sequence else {
+                pending[chunk.fromStore] = nil
+                return nil
+            }
+            entry.bytes.append(contentsOf: chunk.payload)
+            entry.next += 1
+            if chunk.isLast {
+                pending[chunk.fromStore] = nil
+                return entry.bytes
+            }
+            guard entry.bytes.count <= 1 << 30 else {
+                pending[chunk.fromStore] = nil
+                return nil
+            }
+            pending[chunk.fromStore] = entry
+            return nil
+        }
+        guard let bytes = complete else { return .ok }
+        do {
+            let envelopes = try RaftEnvelope.decode(bytes)
+            post(.raftMessages(envelopes))
+            return .ok
+        } catch {
+            return .error(ProtocolError(.badArgument, "undecodable Raft batch from store \(chunk.fromStore): \(error)"))
+        }
+    }
+
+    /// Steps each message into its peer, creating the peer when a leader contacts this store first.
+    func handleRaftMessages(_ envelopes: [RaftEnvelope]) {
+        for envelope in envelopes {
+            guard envelope.to.storeID == storeIdentity.storeID else { continue }
+            var peer = peers[envelope.region.id]
+            if peer == nil {
+                peer = createPeer(for: envelope)
+            }
+            guard let peer, peer.peerID == envelope.to.id else { continue }
+            // Learn where the sender lives, for routing answers before our own region view catches up.
+            if !peer.region.peers.contains(envelope.from) && peer.region.peers.allSatisfy({ $0.id != envelope.from.id }) {
+                peer.knownPeers[envelope.from.id] = envelope.from.storeID
+            }
+            peer.node.step(envelope.message)
+        }
+    }
+
+    /// A peer for a region this store holds nothing of yet: it starts empty and gets the region's state from
+    /// the leader (a snapshot, or the log from the start).
+    private func createPeer(for envelope: RaftEnvelope) -> Peer? {
+        // Only a leader's messages create peers; votes from strangers do not.
+        switch envelope.message.kind {
+        case .append, .heartbeat, .snapshot: break
+        default: return nil
+        }
+        // The leader's view of the region; a snapshot or the replayed log brings the state that goes with it.
+        var region = envelope.region
+        if region.peer(onStore: storeIdentity.storeID) == nil { region.peers.append(envelope.to) }
+        do {
+            // Persisted at once, so a restart finds the peer (and its log) again.
+            try environment.write { txn in
+                try txn.put(region.encoded(), for: MetaKeys.region(region.id), in: .meta)
+                try txn.put(MetaKeys.bigEndian(0), for: MetaKeys.applied(region.id), in: .meta)
+            }
+        } catch {
+            fail(RaftStoreError(.storageFailed, "recording region \(region.id)'s new peer failed: \(error)"))
+            return nil
+        }
+        let storage = PeerStorage(regionID: region.id, log: log, confState: ConfState(voters: []))
+        let config = RaftConfig(id: envelope.to.id, electionTick: options.electionTicks, heartbeatTick: options.heartbeatTicks)
+        guard let node = try? RaftNode(config: config, storage: storage) else { return nil }
+        let peer = Peer(region: region, peerID: envelope.to.id, storage: storage, node: node, appliedIndex: 0)
+        peers[region.id] = peer
+        installSnapshotProvider(on: peer)
+        statistics.regions.store(peers.count, ordering: .relaxed)
+        if firstRegionID == 0 { firstRegionID = region.id }
+        logger.info("region \(region.id): created peer \(envelope.to.id) on first contact from peer \(envelope.from.id)")
+        return peer
+    }
+
+    // MARK: - Sending
+
+    /// Sends a Ready's messages (after its log write is durable).
+    func send(_ messages: [Message], of peer: Peer) {
+        guard let transport, !messages.isEmpty else { return }
+        var envelopes: [RaftEnvelope] = []
+        envelopes.reserveCapacity(messages.count)
+        let from = RegionPeer(id: peer.peerID, storeID: storeIdentity.storeID)
+        for message in messages {
+            guard let store = peer.storeID(of: message.to) else { continue }
+            envelopes.append(RaftEnvelope(region: peer.region, from: from, to: RegionPeer(id: message.to, storeID: store), message: message))
+        }
+        transport.send(envelopes)
+    }
+
+    // MARK: - Snapshots
+
+    /// Lets Raft ask for snapshots of this peer's applied state.
+    func installSnapshotProvider(on peer: Peer) {
+        peer.storage.snapshotProvider = { [unowned self, unowned peer] () throws(RaftError) -> Snapshot in
+            try makeSnapshot(of: peer)
+        }
+    }
+
+    /// Every key of the region as applied so far (unflushed layers included), at the applied index.
+    private func makeSnapshot(of peer: Peer) throws(RaftError) -> Snapshot {
+        let index = peer.appliedIndex
+        guard index > 0, let term = try? termOf(peer.region.id, at: index) else {
+            throw RaftError.snapshotTemporarilyUnavailable
+        }
+        if let cached = peer.cachedSnapshot, cached.metadata.index == index { return cached }
+        sealRound()
+        var pairs: [(key: [UInt8], value: [UInt8])] = []
+        do {
+            let layers = working.layers
+            try environment.read { txn in
+                let reader = AppliedStateReader(layers: layers, txn: txn)
+                var scan = ScanRequest(start: peer.region.startKey, end: peer.region.endKey, limit: ProtocolLimits.maxScanLimit)
+                while true {
+                    let (rows, more) = try reader.scan(scan)
+                    for row in rows { pairs.append((row.key, row.value ?? [])) }
+                    guard more, let last = rows.last else { break }
+                    scan.start = last.key + [0]
+                }
+            }
+        } catch {
+            throw RaftError.snapshotTemporarilyUnavailable
+        }
+        let data = RegionSnapshotData(region: peer.region, pairs: pairs).encoded()
+        let snapshot = Snapshot(
+            metadata: SnapshotMetadata(index: index, term: term, confState: peer.node.confState), data: data)
+        peer.cachedSnapshot = snapshot
+        statistics.snapshotsSent.add(1, ordering: .relaxed)
+        logger.info("region \(peer.region.id): built a snapshot at index \(index) with \(pairs.count) keys")
+        return snapshot
+    }
+
+    /// The term of a region's entry at `index`, including the entry the log was compacted to.
+    private func termOf(_ region: UInt64, at index: UInt64) throws -> UInt64 {
+        let point = log.compactionPoint(of: region)
+        if point.index == index { return point.term }
+        return try log.term(of: region, at: index)
+    }
+
+    /// Installs a received snapshot: every unflushed change goes to LMDB first, then, in the same durable
+    /// transaction, the region's range is replaced by the snapshot's keys with the snapshot's index as applied
+    /// index. The log restarts after the snapshot (the reset record goes into `batch`).
+    func installSnapshot(_ snapshot: Snapshot, on peer: Peer, batch: inout LogBatch) throws {
+        let data: RegionSnapshotData
+        do {
+            data = try RegionSnapshotData(decoding: snapshot.data)
+        } catch {
+            throw RaftStoreError(.corrupt, "region \(peer.region.id): undecodable snapshot: \(error)")
+        }
+        finishFlushInFlight()
+        sealRound()
+        let layers = working.active
+        var applied = peers.mapValues(\.appliedIndex)
+        applied[peer.region.id] = snapshot.metadata.index
+        let range = KeyRange(
+            lower: data.region.startKey.isEmpty ? nil : data.region.startKey,
+            upper: data.region.endKey.isEmpty ? nil : data.region.endKey)
+        try environment.write { txn in
+            for layer in layers {
+                for i in 0..<layer.count {
+                    if let value = layer.values[i] { try txn.put(value, for: layer.keys[i]) } else { _ = try txn.delete(layer.keys[i]) }
+                }
+            }
+            _ = try txn.deleteRange(range)
+            for pair in data.pairs { try txn.put(pair.value, for: pair.key) }
+            for (region, index) in applied {
+                try txn.put(MetaKeys.bigEndian(index), for: MetaKeys.applied(region), in: .meta)
+            }
+            var record = BinaryWriter(capacity: 16)
+            record.u64(snapshot.metadata.index)
+            record.u64(snapshot.metadata.term)
+            try txn.put(record.bytes, for: MetaKeys.snapshot(peer.region.id), in: .meta)
+            try txn.put(data.region.encoded(), for: MetaKeys.region(peer.region.id), in: .meta)
+        }
+        statistics.lmdbCommits.add(1, ordering: .relaxed)
+        working = UnflushedChanges()
+        publish()
+        for other in peers.values {
+            other.durableAppliedIndex = applied[other.region.id] ?? other.durableAppliedIndex
+        }
+        peer.region = data.region
+        peer.appliedIndex = snapshot.metadata.index
+        peer.durableAppliedIndex = snapshot.metadata.index
+        peer.compactTo = max(peer.compactTo, snapshot.metadata.index)
+        peer.storage.confState = snapshot.metadata.confState
+        peer.cachedSnapshot = nil
+        if peer.region.id == firstRegionID {
+            statistics.appliedIndex.store(snapshot.metadata.index, ordering: .relaxed)
+            statistics.durableAppliedIndex.store(snapshot.metadata.index, ordering: .relaxed)
+        }
+        batch.reset(region: peer.region.id, index: snapshot.metadata.index, term: snapshot.metadata.term)
+        statistics.snapshotsInstalled.add(1, ordering: .relaxed)
+        logger.info("region \(peer.region.id): installed a snapshot at index \(snapshot.metadata.index) with \(data.pairs.count) keys")
+    }
+
+    /// Waits for a flush running in the background and takes its result now.
+    private func finishFlushInFlight() {
+        guard flush != nil else { return }
+        flushQueue.sync {}
+        let finished = inboxLocked { inbox -> [StoreEvent] in
+            var taken: [StoreEvent] = []
+            inbox.events.removeAll { event in
+                if case .flushFinished = event { taken.append(event); return true }
+                return false
+            }
+            return taken
+        }
+        for event in finished { handleFlushEvent(event) }
+    }
+
+    // MARK: - Membership
+
+    /// Applies a committed membership change: the region's peers and `conf_ver` change, durably, and Raft's
+    /// configuration follows. Replayed changes (after a restart) are recognised and applied idempotently.
+    func applyConfChange(_ entry: Entry, to peer: Peer) throws {
+        guard let change = try? ConfChange(decoding: entry.data) else {
+            throw RaftStoreError(.corrupt, "region \(peer.region.id): undecodable membership change at \(entry.index)")
+        }
+        var region = peer.region
+        switch change.kind {
+        case .addNode:
+            var reader = BinaryReader(change.context, what: "membership change")
+            let store = (try? reader.u64()) ?? 0
+            if !region.peers.contains(where: { $0.id == change.nodeID }) {
+                region.peers.append(RegionPeer(id: change.nodeID, storeID: store))
+                region.epoch.confVersion += 1
+            }
+        case .removeNode:
+            if region.peers.contains(where: { $0.id == change.nodeID }) {
+                region.peers.removeAll { $0.id == change.nodeID }
+                region.epoch.confVersion += 1
+            }
+        }
+        let confState = peer.node.applyConfChange(change)
+        peer.storage.confState = confState
+        if region != peer.region {
+            try environment.write { txn in try txn.put(region.encoded(), for: MetaKeys.region(region.id), in: .meta) }
+            statistics.lmdbCommits.add(1, ordering: .relaxed)
+            logger.info("region \(region.id): \(change.kind == .addNode ? "added" : "removed") peer \(change.nodeID); peers now \(region.peers.map(\.id)), conf_ver \(region.epoch.confVersion)")
+            peer.region = region
+            peer.cachedSnapshot = nil
+        }
+        if change.kind == .removeNode && change.nodeID == peer.peerID {
+            peer.isRemoved = true
+        }
+    }
+
+    /// Drops peers that were removed from their region (their data stays until the region is reassigned;
+    /// issue 9 destroys it and keeps a tombstone).
+    func dropRemovedPeers() {
+        for (id, peer) in peers where peer.isRemoved {
+            peers[id] = nil
+            dropProposalsAsNotLeader(peer)
+            logger.notice("region \(id): this store's peer \(peer.peerID) was removed from the region")
+        }
+        statistics.regions.store(peers.count, ordering: .relaxed)
+    }
+
+    // MARK: - Operators from the scheduler
+
+    /// Asks the store loop to carry out an operator, if this store leads the region.
+    public func execute(_ regionOperator: RegionOperator) {
+        post(.regionOperator(regionOperator))
+    }
+
+    func handle(_ regionOperator: RegionOperator) {
+        guard let peer = peers[regionOperator.regionID], peer.node.role == .leader else { return }
+        do {
+            switch regionOperator.kind {
+            case .addPeer:
+                var context = BinaryWriter(capacity: 8)
+                context.u64(regionOperator.peer.storeID)
+                peer.knownPeers[regionOperator.peer.id] = regionOperator.peer.storeID
+                _ = try peer.node.proposeConfChange(ConfChange(kind: .addNode, nodeID: regionOperator.peer.id, context: context.bytes))
+            case .removePeer:
+                _ = try peer.node.proposeConfChange(ConfChange(kind: .removeNode, nodeID: regionOperator.peer.id))
+            case .transferLeader:
+                try peer.node.transferLeader(to: regionOperator.peer.id)
+            }
+        } catch {
+            // A change already pending, or leadership moving: the scheduler repeats the operator.
+            logger.debug("region \(peer.region.id): operator \(regionOperator.kind.rawValue) not proposed now: \(error)")
+        }
+    }
+
+    // MARK: - Linearizable reads
+
+    /// Queues a read-only submission behind a ReadIndex: it is answered once the region applied what the
+    /// leader had committed when it confirmed its leadership (thesis §6.4), so a deposed leader never answers.
+    func requestReadIndex(_ submission: SubmissionInFlight, peer: Peer) {
+        nextReadContext += 1
+        let context = nextReadContext
+        var bytes = BinaryWriter(capacity: 8)
+        bytes.u64(context)
+        do {
+            try peer.node.readIndex(context: bytes.bytes)
+            pendingReadIndex[context] = (peer.region.id, submission, monotonicSeconds() + Double(options.readTimeoutMilliseconds) / 1000)
+        } catch {
+            submission.fail(notLeaderResponse(peer))
+            completions.append(submission)
+        }
+    }
+
+    /// Moves answered ReadIndex requests to the reads waiting for their index to apply.
+    func handleReadStates(_ states: [ReadState]) {
+        for state in states {
+            var reader = BinaryReader(state.context, what: "read context")
+            guard let context = try? reader.u64(), let pending = pendingReadIndex.removeValue(forKey: context) else { continue }
+            waitingReads.append((state.index, pending.regionID, pending.submission))
+        }
+    }
+
+    /// Answers ReadIndex requests that got no answer in time (leadership changed, or no quorum).
+    func expireReadIndexRequests() {
+        guard !pendingReadIndex.isEmpty else { return }
+        let now = monotonicSeconds()
+        for (context, pending) in pendingReadIndex where pending.deadline <= now {
+            pendingReadIndex[context] = nil
+            let answer = peers[pending.regionID].map(notLeaderResponse)
+                ?? .error(ProtocolError(.regionNotFound, "region \(pending.regionID) is not on this store"))
+            pending.submission.fail(answer)
+            completions.append(pending.submission)
+        }
+    }
+
+    /// `FAULT`: replaces the injected faults (tests only).
+    func injectFaults(_ faults: FaultInjection) -> Response {
+        guard let transport, cluster?.enableFaultInjection == true else {
+            return .error(ProtocolError(.notSupported, "fault injection is off: start kvnode with --enable-fault-injection"))
+        }
+        transport.faults.withLock { $0 = faults }
+        logger.warning("fault injection: drop \(faults.dropRate), delay up to \(faults.maxDelayMilliseconds) ms, cut off from \(faults.isolatedStores.sorted())")
+        return .ok
+    }
+
+    // MARK: - Answers and reports
+
+    /// `ERR NOT_LEADER region=R leader_store=S leader_address=A ...`: where the client should go instead.
+    func notLeaderResponse(_ peer: Peer) -> Response {
+        let leader = peer.node.leader
+        let store = leader == 0 ? 0 : (peer.storeID(of: leader) ?? 0)
+        let address = store == 0 ? "" : (cluster?.cachedStoreAddress(store) ?? "")
+        var fields = ProtocolFields()
+        fields.append("region", peer.region.id)
+        fields.append("leader_store", store)
+        fields.append("leader_address", address)
+        let text = leader == 0 ? "region \(peer.region.id) has no leader right now; retry" : "region \(peer.region.id) is led by store \(store)"
+        return .error(ProtocolError(.notLeader, fields.words.joined(separator: " ") + " " + text))
+    }
+
+    /// Refreshes what heartbeats report. Call with `storeLock` held.
+    func refreshLeadership() {
+        let reports = peers.values.filter { $0.node.role == .leader }.map {
+            LeaderReport(region: $0.region, leaderPeerID: $0.peerID)
+        }
+        leadership.withLock { $0 = reports }
+        peerCount.store(peers.count, ordering: .relaxed)
+    }
+
+    /// The regions this store leads, as of the last store loop turn.
+    public var leaderReports: [LeaderReport] { leadership.withLock { $0 } }
+
+    /// Region peers on this store.
+    public var regionCount: Int { peerCount.load(ordering: .relaxed) }
+
+    private func dropProposalsAsNotLeader(_ peer: Peer) {
+        for proposal in peer.takeAllProposals() where proposal.submission.partsLeft > 0 {
+            proposal.submission.fail(.error(ProtocolError(.outcomeUnknown, "the peer was removed before the write applied; it may or may not apply")))
+            completions.append(proposal.submission)
+        }
+    }
+}
+
+extension Peer {
+    /// The store holding a peer of this region, from the region's peers or what messages taught us.
+    func storeID(of peerID: UInt64) -> UInt64? {
+        region.peers.first { $0.id == peerID }?.storeID ?? knownPeers[peerID]
+    }
+}
+
+extension RaftStore {
+    /// The region this store bootstrapped the cluster with, if that is all it holds: the whole key space,
+    /// epoch 1/1, one peer here (what ``SchedulerLink/confirmRegistration(of:timeout:)`` reports).
+    public var bootstrapRegion: Region? {
+        let regions = storeLock.withLock { _ in peers.values.map(\.region) }
+        guard regions.count == 1, let region = regions.first, region.startKey.isEmpty, region.endKey.isEmpty,
+            region.epoch == RegionEpoch(), region.peers.count == 1, region.peers[0].storeID == storeIdentity.storeID
+        else { return nil }
+        return region
+    }
+
+    /// Bytes and keys of the store's data in LMDB (what has been flushed), an estimate of region size while
+    /// a store holds one region.
+    public var approximateDataSize: (bytes: Int, keys: Int) {
+        guard let stats = try? environment.statistics(of: .default) else { return (0, 0) }
+        return (stats.bytes, stats.entries)
+    }
+}
