@@ -153,6 +153,7 @@ let package = Package(
             name: "KVServerTests",
             dependencies: ["KVServer", "RaftStore", "KVClient", "KVProtocol", "KVTestSupport"]
         ),
+        .testTarget(name: "KVClusterTests", dependencies: ["KVClient", "KVProtocol", "KVTestSupport", "kvnode", "kvsched", "kvctl"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "KVProtocol", "KVTestSupport"]),
         .testTarget(
             name: "KVToolsTests",

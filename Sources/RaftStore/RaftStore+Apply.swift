@@ -178,6 +178,8 @@ extension RaftStore {
             "durable_applied_index=\(statistics.durableAppliedIndex.load(ordering: .relaxed))",
             "unflushed_bytes=\(statistics.unflushedBytes.load(ordering: .relaxed))",
             "regions=\(statistics.regions.load(ordering: .relaxed))",
+            "snapshots_sent=\(statistics.snapshotsSent.load(ordering: .relaxed))",
+            "snapshots_installed=\(statistics.snapshotsInstalled.load(ordering: .relaxed))",
             "map_size=\(environment.mapSize)",
             "uptime_s=\(Int(monotonicSeconds() - startTime))",
         ])

@@ -7,8 +7,6 @@ import KVCommandLine
 struct BenchOptions: ParsableArguments {
     @OptionGroup var client: ClientOptions
 
-    @Option(help: ArgumentHelp("Drive a cluster through its scheduler (not built yet).", valueName: "addr"))
-    var sched: String?
 
     @Option(help: "The store: kv (this project), redis or etcd.")
     var target: StoreTarget = .kv
@@ -73,14 +71,21 @@ struct BenchOptions: ParsableArguments {
         return configuration
     }
 
-    /// The store's address, refusing what is not built yet.
-    func address() throws -> NodeAddress {
-        if sched != nil {
-            throw BenchFailure(
-                exitCode: BenchFailure.usage,
-                message: "--sched needs the cluster (kvsched and a region-aware client), which is not built yet; "
-                    + "use --node with a standalone kvnode")
+    /// How to make drivers: through the cluster's scheduler (`--sched`, `$KV_SCHED`), or to one store.
+    func driverFactory(workload: Workload) throws -> DriverFactory {
+        if target == .kv, let scheduler = try client.schedulerAddress() {
+            let timeout = client.timeout
+            return { () throws(DriverError) -> any StoreDriver in KVClusterDriver(scheduler: scheduler, timeout: timeout) }
         }
+        if target != .kv && client.sched != nil {
+            throw ValidationError("--sched names a kvsched; use --url for --target \(target.rawValue)")
+        }
+        return target.driverFactory(address: try address(), timeout: client.timeout, workload: workload)
+    }
+
+    /// The store's address (the scheduler's, when driving a cluster).
+    func address() throws -> NodeAddress {
+        if target == .kv, let scheduler = try client.schedulerAddress() { return scheduler }
         if let url {
             if target == .kv, client.node != nil { throw ValidationError("give --node or --url, not both") }
             do {

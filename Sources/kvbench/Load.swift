@@ -17,7 +17,7 @@ struct Load: ParsableCommand {
         let configuration = try options.configuration(workload: workload, address: address)
         let runner = BenchmarkRunner(
             configuration: configuration,
-            factory: options.target.driverFactory(address: address, timeout: options.client.timeout, workload: workload))
+            factory: try options.driverFactory(workload: workload))
         do {
             let load = try runner.load()
             var json = JSONLine()

@@ -20,7 +20,7 @@ struct Run: ParsableCommand {
         let configuration = try options.configuration(workload: workload, address: address)
         let runner = BenchmarkRunner(
             configuration: configuration,
-            factory: options.target.driverFactory(address: address, timeout: options.client.timeout, workload: workload),
+            factory: try options.driverFactory(workload: workload),
             progress: ProgressLine.forTerminal())
         do {
             let load = skipLoad ? nil : try runner.load()

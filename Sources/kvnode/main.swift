@@ -43,6 +43,10 @@ struct KVNode: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds between heartbeats to the scheduler.", valueName: "s"))
     var heartbeatInterval = 1.0
 
+    @Option(help: ArgumentHelp(
+        "Entries a leader keeps for a lagging follower before it sends a snapshot instead.", valueName: "entries"))
+    var maxLogLag = 10_000
+
     @Flag(help: "Obey FAULT requests that drop, delay or cut off Raft messages (for tests only).")
     var enableFaultInjection = false
 
@@ -82,6 +86,7 @@ struct KVNode: ParsableCommand {
         if let sched {
             do { _ = try NodeAddress(parsing: sched) } catch { throw ValidationError("--sched: \(error.message)") }
         }
+        guard maxLogLag >= 1 else { throw ValidationError("--max-log-lag must be at least 1") }
         guard heartbeatInterval >= 0.05 && heartbeatInterval <= 60 else {
             throw ValidationError("--heartbeat-interval must be 0.05 to 60 seconds")
         }
@@ -112,6 +117,7 @@ struct KVNode: ParsableCommand {
         options.environment.mapSize = mapSize.bytes
         options.log.segmentSize = logSegmentSize.bytes
         options.flushMilliseconds = flushInterval
+        options.maxLogLagEntries = maxLogLag
         let failed = DispatchSemaphore(value: 0)
         let store: RaftStore
         var link: SchedulerLink?

@@ -70,12 +70,13 @@ struct CommandLineTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    @Test("--sched is refused with one line naming what is missing (exit 2)")
-    func schedRefused() throws {
-        let result = try kvbench(["--sched", "127.0.0.1:1", "run", "a"])
-        #expect(result.status == 2)
-        #expect(result.standardError.contains("--sched needs the cluster"))
-        #expect(result.standardError.split(separator: "\n").count == 1)
+    @Test("--sched with nobody listening exits 3; --sched with --node or another target is a usage error")
+    func schedUnreachable() throws {
+        let port = Self.closedPort()
+        let result = try kvbench(["--sched", "127.0.0.1:\(port)", "run", "c", "--ops", "10", "--timeout", "2"])
+        #expect(result.status == 3, "\(result.standardError)")
+        #expect(try kvbench(["--sched", "127.0.0.1:1", "--node", "127.0.0.1:2", "run", "c"]).status == 2)
+        #expect(try kvbench(["--sched", "127.0.0.1:1", "--target", "redis", "run", "c"]).status == 2)
     }
 
     @Test("txn-transfer against kv is refused (exit 2)")

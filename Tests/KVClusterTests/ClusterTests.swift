@@ -1,0 +1,211 @@
+import Foundation
+import KVClient
+import KVProtocol
+import KVTestSupport
+import Testing
+
+/// Writers on threads of their own, each with its own routed client, recording what was acknowledged.
+final class BackgroundWriters: @unchecked Sendable {
+    private let lock = NSLock()
+    private var acknowledged: [String: String] = [:]
+    private var unknown: Set<String> = []
+    private var failures: [String] = []
+    private var stopFlag = false
+    private let group = DispatchGroup()
+
+    init(cluster: LocalCluster, writers: Int, prefix: String = "w", deadline: Double = 15) {
+        for writer in 0..<writers {
+            group.enter()
+            Thread.detachNewThread { [self] in
+                defer { group.leave() }
+                let client = try? cluster.client(deadline: deadline)
+                var n = 0
+                while !lock.withLock({ stopFlag }), let client {
+                    let key = "\(prefix)\(writer)-\(n)"
+                    let value = "value-\(writer)-\(n)"
+                    n += 1
+                    do {
+                        try client.put(Array(key.utf8), Array(value.utf8))
+                        lock.withLock { acknowledged[key] = value }
+                    } catch let error as KVClientError where error.kind == .outcomeUnknown {
+                        lock.withLock { _ = unknown.insert(key) }
+                    } catch {
+                        lock.withLock { failures.append("\(key): \(error)") }
+                        usleep(50_000)
+                    }
+                }
+            }
+        }
+    }
+
+    var acknowledgedCount: Int { lock.withLock { acknowledged.count } }
+
+    /// Stops the writers and returns what they saw.
+    func stop() -> (acknowledged: [String: String], unknown: Set<String>, failures: [String]) {
+        lock.withLock { stopFlag = true }
+        _ = group.wait(timeout: .now() + 60)
+        return lock.withLock { (acknowledged, unknown, failures) }
+    }
+}
+
+func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+@Suite("Replicated cluster", .serialized, .timeLimit(.minutes(4)))
+struct ClusterTests {
+    @Test("writes through kvsched routing from concurrent clients are readable and replicated to every node")
+    func routedReadsAndWrites() throws {
+        let cluster = try LocalCluster()
+        let writers = BackgroundWriters(cluster: cluster, writers: 4)
+        LocalCluster.wait(timeout: 20) { writers.acknowledgedCount >= 400 }
+        let result = writers.stop()
+        #expect(result.acknowledged.count >= 400)
+        #expect(result.unknown.isEmpty)
+        #expect(result.failures.isEmpty, "\(result.failures.prefix(5))")
+        let reader = try cluster.client()
+        for (key, value) in result.acknowledged { #expect(try reader.get(bytes(key)) == bytes(value)) }
+        var scanned = 0
+        try reader.scan(ScanRequest(start: bytes("w"), end: bytes("x")), maxRows: nil) { _ in
+            scanned += 1
+            return true
+        }
+        #expect(scanned == result.acknowledged.count)
+        // Every replica applies the same writes.
+        #expect(LocalCluster.wait(timeout: 20) {
+            (0..<3).allSatisfy { (try? cluster.stat("keys", of: $0)) == result.acknowledged.count }
+        })
+        // A follower refuses reads and writes with the leader's address.
+        let leader = try #require(try cluster.leaderIndex())
+        let follower = (leader + 1) % 3
+        do {
+            _ = try cluster.nodeClient(follower).get(bytes("w0-0"))
+            Issue.record("a follower answered a read")
+        } catch let error as KVClientError {
+            #expect(error.kind == .server(.notLeader))
+            #expect(error.message.contains("leader_address=\(ProtocolToken.encodeString(bytes(cluster.nodeSocket(leader))))"))
+        }
+    }
+
+    @Test("kill -9 of the leader while clients write: writes go on under a new leader, nothing acknowledged is lost")
+    func leaderKilled() throws {
+        let cluster = try LocalCluster()
+        let writers = BackgroundWriters(cluster: cluster, writers: 3)
+        LocalCluster.wait(timeout: 20) { writers.acknowledgedCount >= 200 }
+        let leader = try #require(try cluster.leaderIndex())
+        cluster.killNode(leader)
+        let beforeKill = writers.acknowledgedCount
+        #expect(LocalCluster.wait(timeout: 30) { writers.acknowledgedCount >= beforeKill + 200 })
+        let result = writers.stop()
+        #expect(result.acknowledged.count >= beforeKill + 200, "writes did not resume after the leader died")
+        let reader = try cluster.client()
+        var missing: [String] = []
+        for (key, value) in result.acknowledged where try reader.get(bytes(key)) != bytes(value) { missing.append(key) }
+        #expect(missing.isEmpty, "acknowledged writes lost: \(missing.prefix(10))")
+        // The killed node comes back and catches up.
+        try cluster.startNode(leader)
+        #expect(LocalCluster.wait(timeout: 30) {
+            (try? cluster.stat("applied_index", of: leader)) == (try? cluster.stat("applied_index", of: (leader + 1) % 3))
+        })
+    }
+
+    @Test("all nodes killed with -9 and restarted: nothing acknowledged is lost")
+    func wholeClusterKilled() throws {
+        let cluster = try LocalCluster()
+        // A short deadline: once every node is dead the writers only wait out their last request.
+        let writers = BackgroundWriters(cluster: cluster, writers: 3, deadline: 2)
+        LocalCluster.wait(timeout: 20) { writers.acknowledgedCount >= 300 }
+        for index in 0..<3 { cluster.killNode(index) }
+        let result = writers.stop()
+        for index in 0..<3 { try cluster.startNode(index) }
+        let reader = try cluster.client(deadline: 30)
+        var missing: [String] = []
+        for (key, value) in result.acknowledged where try reader.get(bytes(key)) != bytes(value) { missing.append(key) }
+        #expect(result.acknowledged.count >= 300)
+        #expect(missing.isEmpty, "acknowledged writes lost: \(missing.prefix(10))")
+    }
+
+    @Test("a node down while the log moves on past what it has catches up by snapshot")
+    func catchUpBySnapshot() throws {
+        let cluster = try LocalCluster(nodeArguments: ["--max-log-lag", "50", "--flush-interval", "100"])
+        let leader = try #require(try cluster.leaderIndex())
+        let follower = (leader + 1) % 3
+        cluster.killNode(follower)
+        let client = try cluster.client()
+        for i in 0..<400 { try client.put(bytes("snap-\(i)"), bytes("v\(i)")) }
+        // Give the leader a flush, so its log is compacted past the follower's position.
+        usleep(500_000)
+        try client.put(bytes("snap-last"), bytes("x"))
+        try cluster.startNode(follower)
+        #expect(LocalCluster.wait(timeout: 30) { (try? cluster.stat("keys", of: follower)) == 401 })
+        #expect(try cluster.stat("snapshots_installed", of: follower) >= 1)
+    }
+
+    @Test("a partitioned minority refuses, the majority serves, and the minority catches up after healing")
+    func minorityPartition() throws {
+        let cluster = try LocalCluster()
+        let client = try cluster.client()
+        try client.put(bytes("before"), bytes("1"))
+        let leader = try #require(try cluster.leaderIndex())
+        let stores = try (0..<3).map { try cluster.storeID(of: $0) }
+        let others = (0..<3).filter { $0 != leader }
+        // Cut the leader off both ways.
+        try cluster.inject(FaultInjection(isolatedStores: Set(others.map { stores[$0] })), into: leader)
+        for index in others { try cluster.inject(FaultInjection(isolatedStores: [stores[leader]]), into: index) }
+        // The majority elects a new leader and takes writes (the client follows NOT_LEADER hints). A write the
+        // cut-off leader took just before stepping down has an unknown outcome, and is reported so.
+        let majorityClient = try cluster.client(deadline: 20)
+        var acknowledged = 0
+        var attempts = 0
+        while acknowledged < 50 && attempts < 200 {
+            attempts += 1
+            let key = bytes("during-\(attempts)")
+            let result = Result { () throws(KVClientError) in try majorityClient.put(key, key) }
+            switch result {
+            case .success: acknowledged += 1
+            case .failure(let error) where error.kind == .outcomeUnknown: continue
+            case .failure(let error): throw error
+            }
+        }
+        #expect(acknowledged == 50)
+        let majority = others[0]
+        // The cut-off node no longer leads: it refuses (after check-quorum made it step down).
+        #expect(LocalCluster.wait(timeout: 10) {
+            do {
+                _ = try cluster.nodeClient(leader).get(bytes("before"))
+                return false
+            } catch let error as KVClientError {
+                return error.kind == .server(.notLeader)
+            } catch {
+                return false
+            }
+        })
+        // Heal: the old leader catches up with the majority.
+        for index in 0..<3 { try cluster.inject(FaultInjection(), into: index) }
+        #expect(LocalCluster.wait(timeout: 30) {
+            guard let caughtUp = try? cluster.stat("keys", of: leader), let expected = try? cluster.stat("keys", of: majority) else {
+                return false
+            }
+            return caughtUp == expected && expected >= 51
+        })
+    }
+
+    @Test("kvsched restarted: routes stay cached while it is down, timestamps never go back")
+    func schedulerRestart() throws {
+        let cluster = try LocalCluster()
+        let client = try cluster.client()
+        try client.put(bytes("k1"), bytes("v1"))
+        let before = try cluster.schedulerClient().timestamps()
+        cluster.killScheduler()
+        // Cached route: the write goes straight to the leader.
+        try client.put(bytes("k2"), bytes("v2"))
+        #expect(try client.get(bytes("k1")) == bytes("v1"))
+        try cluster.startScheduler()
+        let after = try cluster.schedulerClient().timestamps()
+        #expect(after > before)
+        // Heartbeats re-sync the region map and the stores.
+        #expect(LocalCluster.wait(timeout: 15) {
+            guard let region = try? cluster.schedulerClient().regions().first else { return false }
+            return region.leaderStoreID != 0 && region.region.peers.count == 3
+        })
+        #expect(try cluster.client().get(bytes("k2")) == bytes("v2"))
+    }
+}
