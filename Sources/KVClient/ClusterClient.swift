@@ -118,14 +118,13 @@ public final class ClusterClient {
                 lastError = KVClientError(error)
                 sleep(&backoff, until: end)
             case .outcomeUnknown:
-                throw KVClientError(.outcomeUnknown, "\(error.code.rawValue) \(error.message)")
+                throw KVClientError(.outcomeUnknown, error.message)
             default:
                 throw KVClientError(error)
             }
         }
-        if request.isWrite && lastError.kind == .timeout {
-            throw KVClientError(.outcomeUnknown, "no answer within \(deadline) s; the write may or may not have been applied")
-        }
+        // Every write that was sent and not answered has thrown `outcomeUnknown` already: what is left was
+        // refused, or never reached a leader.
         throw lastError
     }
 

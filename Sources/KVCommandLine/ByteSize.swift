@@ -20,4 +20,11 @@ public struct ByteSize: ExpressibleByArgument, Sendable, Hashable {
         guard let count = Int(digits), count > 0, count <= Int.max / scale else { return nil }
         bytes = count * scale
     }
+
+    public var defaultValueDescription: String {
+        for (suffix, shift) in [("T", 40), ("G", 30), ("M", 20), ("K", 10)] where bytes % (1 << shift) == 0 {
+            return "\(bytes >> shift)\(suffix)"
+        }
+        return String(bytes)
+    }
 }

@@ -141,8 +141,10 @@ extension SchedulerRequest {
             var start: [UInt8] = []
             var limit = defaultRegionLimit
             var rest = arguments
-            if let first = rest.first, String(decoding: first, as: UTF8.self).uppercased() != "LIMIT" {
-                start = try ProtocolToken.decode(first)
+            // `REGIONS`, `REGIONS start`, `REGIONS LIMIT n` or `REGIONS start LIMIT n`: with one or three
+            // arguments the first is the start key (even if spelled LIMIT).
+            if rest.count == 1 || rest.count == 3 {
+                start = try ProtocolToken.decode(rest[rest.startIndex])
                 rest = rest.dropFirst()
             }
             if !rest.isEmpty {

@@ -178,7 +178,7 @@ extension RaftStore {
             "durable_applied_index=\(statistics.durableAppliedIndex.load(ordering: .relaxed))",
             "unflushed_bytes=\(statistics.unflushedBytes.load(ordering: .relaxed))",
             "regions=\(statistics.regions.load(ordering: .relaxed))",
-            "snapshots_sent=\(statistics.snapshotsSent.load(ordering: .relaxed))",
+            "snapshots_built=\(statistics.snapshotsBuilt.load(ordering: .relaxed))",
             "snapshots_installed=\(statistics.snapshotsInstalled.load(ordering: .relaxed))",
             "map_size=\(environment.mapSize)",
             "uptime_s=\(Int(monotonicSeconds() - startTime))",

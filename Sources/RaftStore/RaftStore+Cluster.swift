@@ -8,6 +8,9 @@ import Raft
 extension RaftStore {
     // MARK: - Receiving
 
+    /// The largest Raft batch (a snapshot, mostly) accepted from one store.
+    static let maxIncomingBatch = 1 << 30
+
     /// Takes one chunk of a `RAFT` transfer (on a network thread); a completed batch goes to the store loop.
     func receive(_ chunk: RaftTransferChunk) -> Response {
         guard let transport else {
@@ -16,28 +19,34 @@ extension RaftStore {
         if transport.isCutOff(from: chunk.fromStore) {
             return .error(ProtocolError(.serverBusy, "messages from store \(chunk.fromStore) are cut off (fault injection)"))
         }
-        let complete: [UInt8]? = incomingChunks.withLock { pending in
+        enum Progress { case partial, complete([UInt8]), refused(String) }
+        let progress: Progress = incomingChunks.withLock { pending in
             if chunk.sequence == 0 {
                 pending[chunk.fromStore] = (0, [])
             }
             guard var entry = pending[chunk.fromStore], entry.next == chunk.sequence else {
                 pending[chunk.fromStore] = nil
-                return nil
+                return .refused("chunk \(chunk.sequence) from store \(chunk.fromStore) is out of sequence; resend the batch")
             }
             entry.bytes.append(contentsOf: chunk.payload)
             entry.next += 1
             if chunk.isLast {
                 pending[chunk.fromStore] = nil
-                return entry.bytes
+                return .complete(entry.bytes)
             }
-            guard entry.bytes.count <= 1 << 30 else {
+            guard entry.bytes.count <= Self.maxIncomingBatch else {
                 pending[chunk.fromStore] = nil
-                return nil
+                return .refused("a Raft batch from store \(chunk.fromStore) is over \(Self.maxIncomingBatch) bytes")
             }
             pending[chunk.fromStore] = entry
-            return nil
+            return .partial
         }
-        guard let bytes = complete else { return .ok }
+        let bytes: [UInt8]
+        switch progress {
+        case .partial: return .ok
+        case .refused(let reason): return .error(ProtocolError(.badArgument, reason))
+        case .complete(let complete): bytes = complete
+        }
         do {
             let envelopes = try RaftEnvelope.decode(bytes)
             post(.raftMessages(envelopes))
@@ -149,7 +158,7 @@ extension RaftStore {
         let snapshot = Snapshot(
             metadata: SnapshotMetadata(index: index, term: term, confState: peer.node.confState), data: data)
         peer.cachedSnapshot = snapshot
-        statistics.snapshotsSent.add(1, ordering: .relaxed)
+        statistics.snapshotsBuilt.add(1, ordering: .relaxed)
         logger.info("region \(peer.region.id): built a snapshot at index \(index) with \(pairs.count) keys")
         return snapshot
     }

@@ -192,6 +192,11 @@ extension RaftStore {
             return
         }
         let requests = submission.requests
+        guard requests.contains(where: { $0.key != nil }) else {
+            // Nothing about data (PING, STATS, RAFT ... queued behind an earlier write): no region involved.
+            answerAll(submission, .error(ProtocolError(.internalError, "unanswered")))
+            return
+        }
         let firstKey = requests.lazy.compactMap(\.key).first ?? []
         guard let peer = peers.values.first(where: { $0.region.contains(firstKey) }) else {
             answerAll(submission, .error(ProtocolError(.keyNotInRegion, "no region here holds the key")))
@@ -247,9 +252,15 @@ extension RaftStore {
         }
     }
 
-    /// Answers every request of a submission with `response`, once the turn has released the store lock.
+    /// Answers every request of a submission with `response` — except those about no key (`PING`, `STATS`,
+    /// `RAFT` ...), which get their own answers — once the turn has released the store lock.
     private func answerAll(_ submission: WriteSubmission, _ response: Response) {
         let inFlight = SubmissionInFlight(submission, parts: 1)
+        for (i, request) in submission.requests.enumerated() where request.key == nil && !request.isWrite {
+            inFlight.responses[i] = (try? environment.read { txn in
+                answer(request, from: AppliedStateReader(layers: working.layers, txn: txn))
+            }) ?? Self.storageError(RaftStoreError(.storageFailed, "reading the applied state failed"))
+        }
         inFlight.fail(response)
         completions.append(inFlight)
     }

@@ -145,6 +145,13 @@ public final class RaftStore {
         let log: LogEngine
         let meta: StoreMeta
         do {
+            // kvsched keeps its state in the meta family of an LMDB environment too: refuse it before reading
+            // node state from it or creating a log beside it.
+            if environment.hasColumnFamily(.meta),
+                try environment.read({ txn in try txn.get(MetaKeys.schedulerMarker, in: .meta) }) != nil
+            {
+                throw RaftStoreError(.incompatible, "\(directory) is a kvsched data directory, not a kvnode one")
+            }
             meta = try environment.read { try StoreMeta(reading: $0) }
             if let identity = meta.identity, !hadLog {
                 // Refused before the log engine would create an empty log in its place.

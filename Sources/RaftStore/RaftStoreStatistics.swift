@@ -9,7 +9,7 @@ public final class RaftStoreStatistics: Sendable {
     /// Entries proposed to Raft.
     public let proposals = Atomic<Int>(0)
     /// Snapshots built for followers.
-    public let snapshotsSent = Atomic<Int>(0)
+    public let snapshotsBuilt = Atomic<Int>(0)
     /// Snapshots received and installed.
     public let snapshotsInstalled = Atomic<Int>(0)
     /// Entries applied (including those replayed at start).

@@ -115,6 +115,17 @@ public final class SchedulerLink: Sendable {
                     }
                     let descriptor = StoreDescriptor(id: identity.storeID, address: advertiseAddress)
                     if info.bootstrapped {
+                        if let region = store.bootstrapRegion {
+                            // This store bootstrapped a region of its own: it must be the cluster's first region,
+                            // else another node won the bootstrap and this region must not serve anything.
+                            let known = Result { () throws(KVClientError) in try scheduler.region(id: region.id) }
+                            guard case .success(let record) = known, record.region.peers.contains(region.peers[0]) else {
+                                throw KVClientError(
+                                    .badResponse,
+                                    "another node bootstrapped the cluster first; this directory's region is not the "
+                                        + "cluster's: remove \(store.directory) and start again")
+                            }
+                        }
                         _ = try scheduler.call(.putStore(descriptor))
                         return
                     }

@@ -74,6 +74,7 @@ struct BenchOptions: ParsableArguments {
     /// How to make drivers: through the cluster's scheduler (`--sched`, `$KV_SCHED`), or to one store.
     func driverFactory(workload: Workload) throws -> DriverFactory {
         if target == .kv, let scheduler = try client.schedulerAddress() {
+            if url != nil { throw ValidationError("give --sched or --url, not both") }
             let timeout = client.timeout
             return { () throws(DriverError) -> any StoreDriver in KVClusterDriver(scheduler: scheduler, timeout: timeout) }
         }

@@ -141,8 +141,15 @@ struct Batch: ParsableCommand {
                         if case .server(let code) = error.kind {
                             response = .error(ProtocolError(code, String(error.message.drop(while: { $0 != " " }).dropFirst())))
                         } else {
-                            response = .error(ProtocolError(
-                                error.kind == .outcomeUnknown ? .outcomeUnknown : .internalError, error.message))
+                            // The client's own failures, in the protocol's form: the code names the kind.
+                            let code: ErrorCode = switch error.kind {
+                            case .outcomeUnknown: .outcomeUnknown
+                            case .unreachable, .invalidAddress: ErrorCode(rawValue: "UNREACHABLE")
+                            case .timeout: ErrorCode(rawValue: "TIMEOUT")
+                            case .connectionClosed: ErrorCode(rawValue: "CONNECTION_CLOSED")
+                            default: .badResponse
+                            }
+                            response = .error(ProtocolError(code, error.message))
                             worst = max(worst, KVCtlFailure.exitCode(for: error.kind))
                         }
                     }

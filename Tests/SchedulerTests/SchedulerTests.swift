@@ -302,7 +302,8 @@ struct SchedulerProtocolTests {
             .putStore(StoreDescriptor(id: 4, address: "[::1]:20160")),
             .storeHeartbeat(StoreHeartbeat(storeID: 4, regionCount: 3, leaderCount: 1, capacity: 100, available: 50)),
             .regionHeartbeat(RegionHeartbeat(region: region, leaderPeerID: 11, approximateSize: 1 << 20, approximateKeys: 42)),
-            .regionByKey([0xFF, 0x00]), .regionByID(9), .regions(start: [], limit: 10), .stores, .store(4),
+            .regionByKey([0xFF, 0x00]), .regionByID(9), .regions(start: [], limit: 10),
+            .regions(start: Array("LIMIT".utf8), limit: 5), .stores, .store(4),
         ]
         for request in requests {
             let line = Request.scheduler(request).encoded
