@@ -318,19 +318,41 @@ extension RaftStore {
 
     // MARK: - Linearizable reads
 
-    /// Queues a read-only submission behind a ReadIndex: it is answered once the region applied what the
-    /// leader had committed when it confirmed its leadership (thesis §6.4), so a deposed leader never answers.
+    /// Queues a read-only submission for the turn's ReadIndex of its region (see ``issueReadIndexes()``).
     func requestReadIndex(_ submission: SubmissionInFlight, peer: Peer) {
-        nextReadContext += 1
-        let context = nextReadContext
-        var bytes = BinaryWriter(capacity: 8)
-        bytes.u64(context)
-        do {
-            try peer.node.readIndex(context: bytes.bytes)
-            pendingReadIndex[context] = (peer.region.id, submission, monotonicSeconds() + Double(options.readTimeoutMilliseconds) / 1000)
-        } catch {
-            submission.fail(notLeaderResponse(peer))
-            completions.append(submission)
+        readsAwaitingIndex[peer.region.id, default: []].append(submission)
+    }
+
+    /// One ReadIndex per region for all the reads a turn took: each is answered once the region applied what
+    /// the leader had committed when it confirmed its leadership with a quorum (thesis §6.4), so a deposed
+    /// leader never answers. Sharing the request shares its heartbeat round.
+    func issueReadIndexes() {
+        guard !readsAwaitingIndex.isEmpty else { return }
+        let batches = readsAwaitingIndex
+        readsAwaitingIndex = [:]
+        for (regionID, submissions) in batches {
+            guard let peer = peers[regionID], peer.node.role == .leader else {
+                let answer = peers[regionID].map(notLeaderResponse)
+                    ?? .error(ProtocolError(.regionNotFound, "region \(regionID) is not on this store"))
+                for submission in submissions {
+                    submission.fail(answer)
+                    completions.append(submission)
+                }
+                continue
+            }
+            nextReadContext += 1
+            let context = nextReadContext
+            var bytes = BinaryWriter(capacity: 8)
+            bytes.u64(context)
+            do {
+                try peer.node.readIndex(context: bytes.bytes)
+                pendingReadIndex[context] = (regionID, submissions, monotonicSeconds() + Double(options.readTimeoutMilliseconds) / 1000)
+            } catch {
+                for submission in submissions {
+                    submission.fail(notLeaderResponse(peer))
+                    completions.append(submission)
+                }
+            }
         }
     }
 
@@ -339,7 +361,7 @@ extension RaftStore {
         for state in states {
             var reader = BinaryReader(state.context, what: "read context")
             guard let context = try? reader.u64(), let pending = pendingReadIndex.removeValue(forKey: context) else { continue }
-            waitingReads.append((state.index, pending.regionID, pending.submission))
+            for submission in pending.submissions { waitingReads.append((state.index, pending.regionID, submission)) }
         }
     }
 
@@ -351,8 +373,10 @@ extension RaftStore {
             pendingReadIndex[context] = nil
             let answer = peers[pending.regionID].map(notLeaderResponse)
                 ?? .error(ProtocolError(.regionNotFound, "region \(pending.regionID) is not on this store"))
-            pending.submission.fail(answer)
-            completions.append(pending.submission)
+            for submission in pending.submissions {
+                submission.fail(answer)
+                completions.append(submission)
+            }
         }
     }
 

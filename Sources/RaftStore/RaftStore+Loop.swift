@@ -58,6 +58,7 @@ extension RaftStore {
         }
         for event in events { handle(event) }
         for submission in submissions { propose(submission) }
+        issueReadIndexes()
         processReadies()
         if cluster != nil {
             expireReadIndexRequests()

@@ -105,7 +105,9 @@ public final class RaftStore {
     /// Batches of Raft messages being received in chunks, per sending store. Guarded by its lock.
     let incomingChunks = Mutex<[UInt64: (next: UInt64, bytes: [UInt8])]>([:])
     /// Read-only submissions waiting for their ReadIndex, by request context. Loop-owned.
-    var pendingReadIndex: [UInt64: (regionID: UInt64, submission: SubmissionInFlight, deadline: Double)] = [:]
+    var pendingReadIndex: [UInt64: (regionID: UInt64, submissions: [SubmissionInFlight], deadline: Double)] = [:]
+    /// Read-only submissions taken this turn, per region, waiting for the turn's ReadIndex. Loop-owned.
+    var readsAwaitingIndex: [UInt64: [SubmissionInFlight]] = [:]
     var nextReadContext: UInt64 = 0
     /// Leaders and regions of this store, refreshed every turn for heartbeats and `STATS`.
     let leadership = Mutex<[LeaderReport]>([])
@@ -408,6 +410,12 @@ public final class RaftStore {
             completions.append(waiting.submission)
         }
         waitingReads = []
+        for pending in pendingReadIndex.values.flatMap(\.submissions) + readsAwaitingIndex.values.flatMap({ $0 }) {
+            pending.fail(answer)
+            completions.append(pending)
+        }
+        pendingReadIndex = [:]
+        readsAwaitingIndex = [:]
         inboxLocked { $0.failed = true }
         onFailure(error)
     }
