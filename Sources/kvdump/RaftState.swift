@@ -36,7 +36,7 @@ struct RaftState: ParsableCommand {
         case .json:
             var line = JSONLine()
             line.add("store_id", Int(meta.identity?.storeID ?? 0))
-            line.add("cluster_id", Int(meta.identity?.clusterID ?? 0))
+            line.add("cluster_id", String(meta.identity?.clusterID ?? 0))  // a string: cluster ids use all 64 bits
             StandardStreams.writeLine(line.text)
         }
         for region in meta.regions.values.sorted(by: { $0.id < $1.id }) {
