@@ -106,11 +106,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A linearizability checker for histories of a key-value store (per-key registers, Wing-Gong search).
+        .target(name: "Linearizability"),
+        .testTarget(name: "LinearizabilityTests", dependencies: ["Linearizability"]),
         // Workloads, key choosers, store drivers (kvnode, Redis, etcd), the runner and its reports.
         .target(
             name: "KVBench",
             dependencies: [
-                "KVClient", "KVProtocol", "KVCommandLine",
+                "KVClient", "KVProtocol", "KVCommandLine", "Linearizability",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -118,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "kvbench",
             dependencies: [
-                "KVBench", "KVClient", "KVProtocol", "KVCommandLine",
+                "KVBench", "KVClient", "KVProtocol", "KVCommandLine", "Linearizability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -153,7 +156,10 @@ let package = Package(
             name: "KVServerTests",
             dependencies: ["KVServer", "RaftStore", "KVClient", "KVProtocol", "KVTestSupport"]
         ),
-        .testTarget(name: "KVClusterTests", dependencies: ["KVClient", "KVProtocol", "KVTestSupport", "kvnode", "kvsched", "kvctl"]),
+        .testTarget(
+            name: "KVClusterTests",
+            dependencies: ["KVClient", "KVProtocol", "KVTestSupport", "kvnode", "kvsched", "kvctl", "kvbench"]
+        ),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "KVProtocol", "KVTestSupport"]),
         .testTarget(
             name: "KVToolsTests",

@@ -86,7 +86,8 @@ public final class ClusterClient {
             // Sent: from here on a lost answer leaves a write's outcome unknown.
             let response: Response
             do {
-                try connection.send(request)
+                // With the region's epoch, so that a node whose region changed refuses instead of guessing.
+                try connection.send(.inRegion(RegionContext(region.region), request))
                 response = try connection.readResponse()
             } catch {
                 connections[region.leaderAddress] = nil
@@ -113,7 +114,22 @@ public final class ClusterClient {
                     sleep(&backoff, until: end)
                 }
                 lastError = KVClientError(error)
-            case .keyNotInRegion, .regionNotFound, .epochNotMatch, .serverBusy, .shuttingDown, .staleCommand:
+            case .epochNotMatch:
+                // The error carries the region as the node knows it now: use it without asking the scheduler.
+                let words = error.message.split(separator: " ").prefix { $0.contains("=") }.map { Array($0.utf8)[...] }
+                if let fields = try? ProtocolFields(parsing: words), let current = try? Region(fields: fields),
+                    current.epoch.version >= region.region.epoch.version, current.epoch.confVersion >= region.region.epoch.confVersion
+                {
+                    var updated = region
+                    updated.region = current
+                    for (id, known) in regions where overlaps(known.region, current) { regions[id] = nil }
+                    regions[current.id] = updated
+                } else {
+                    forget(region.region.id)
+                    sleep(&backoff, until: end)
+                }
+                lastError = KVClientError(error)
+            case .keyNotInRegion, .regionNotFound, .serverBusy, .shuttingDown, .staleCommand:
                 forget(region.region.id)
                 lastError = KVClientError(error)
                 sleep(&backoff, until: end)

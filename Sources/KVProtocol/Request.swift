@@ -25,11 +25,15 @@ public enum Request: Sendable, Hashable {
     /// `FAULT drop=P delay_ms=N isolate=STORE,...` → `OK`: makes a node drop a fraction of its outgoing Raft
     /// messages, delay them, or cut it off from stores (only with `kvnode --enable-fault-injection`).
     case fault(FaultInjection)
+    /// `@REGION:CONF_VER:VERSION` followed by `GET`, `PUT`, `DEL` or `SCAN`: the request, checked against
+    /// the region the client believes its key is in (see ``RegionContext``).
+    indirect case inRegion(RegionContext, Request)
 
     /// Whether the request reads stored data (`GET`, `SCAN`).
     public var readsData: Bool {
         switch self {
         case .get, .scan: true
+        case .inRegion(_, let request): request.readsData
         default: false
         }
     }
@@ -38,8 +42,15 @@ public enum Request: Sendable, Hashable {
     public var isWrite: Bool {
         switch self {
         case .put, .delete: true
+        case .inRegion(_, let request): request.isWrite
         default: false
         }
+    }
+
+    /// The request without its region context, and the context if it had one.
+    public var withoutContext: (request: Request, context: RegionContext?) {
+        if case .inRegion(let context, let request) = self { return (request, context) }
+        return (self, nil)
     }
 }
 
@@ -99,6 +110,16 @@ extension Request {
         let tokens = RequestLine.split(line)
         guard let verbToken = tokens.first else {
             throw ProtocolError(.unknownCommand, "empty request line")
+        }
+        if verbToken.first == 0x40 {
+            let context = try RegionContext(parsing: verbToken)
+            let rest = tokens.dropFirst()
+            guard let first = rest.first else { throw ProtocolError(.wrongArity, "a region context needs a request after it") }
+            let request = try parse(line[first.startIndex...])
+            guard request.readsData || request.isWrite, request.withoutContext.context == nil else {
+                throw ProtocolError(.badArgument, "a region context goes only before GET, PUT, DEL or SCAN")
+            }
+            return .inRegion(context, request)
         }
         let verb = String(decoding: verbToken.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self)
         let arguments = tokens.dropFirst()
@@ -235,6 +256,9 @@ extension Request {
             word((["RAFT"] + chunk.fields.words).joined(separator: " "))
         case .fault(let fault):
             word((["FAULT"] + fault.fields.words).joined(separator: " "))
+        case .inRegion(let context, let request):
+            word(context.token + " ")
+            line.append(contentsOf: request.encoded.dropLast())
         }
         line.append(0x0A)
         return line

@@ -150,6 +150,13 @@ extension RaftStore {
                 return .error(ProtocolError(.notSupported, "that is a kvsched command; this is a kvnode"))
             case .raft(let chunk):
                 return receive(chunk)
+            case .inRegion(let context, let inner):
+                // Any thread may answer reads: the regions come from the view the loop publishes each turn.
+                guard let region = regionViews.withLock({ $0[context.regionID] }) else {
+                    return .error(ProtocolError(.regionNotFound, "region \(context.regionID) is not on this store"))
+                }
+                if let refusal = context.mismatch(with: region, key: inner.key) { return .error(refusal) }
+                return answer(inner, from: reader)
             case .fault(let faults):
                 return injectFaults(faults)
             }

@@ -65,6 +65,7 @@ extension RaftStore {
             dropRemovedPeers()
             refreshLeadership()
         }
+        publishRegionViews()
         if !waitingReads.isEmpty && failure == nil {
             // Reads queued behind writes that had already applied when they came in: nothing else would answer
             // them until the next write.
@@ -177,6 +178,14 @@ extension RaftStore {
         return inboxEmpty && (failure != nil || (!proposalsPending && !flushPending))
     }
 
+    /// Publishes the regions for readers on other threads, when they changed.
+    private func publishRegionViews() {
+        let current = regionViews.withLock { $0 }
+        guard current.count != peers.count || peers.values.contains(where: { current[$0.region.id] != $0.region }) else { return }
+        let views = peers.mapValues(\.region)
+        regionViews.withLock { $0 = views }
+    }
+
     private func markReadyWhenLeading() {
         guard !inboxLocked({ $0.ready }) else { return }
         let allLed = peers.values.allSatisfy { $0.node.leader != 0 && $0.appliedIndex >= $0.node.committedIndex }
@@ -202,6 +211,16 @@ extension RaftStore {
         guard let peer = peers.values.first(where: { $0.region.contains(firstKey) }) else {
             answerAll(submission, .error(ProtocolError(.keyNotInRegion, "no region here holds the key")))
             return
+        }
+        for request in requests {
+            guard case .inRegion(let context, let inner) = request else { continue }
+            let refusal: ProtocolError? = context.regionID != peer.region.id
+                ? ProtocolError(.regionNotFound, "region \(context.regionID) is not on this store; the key is in region \(peer.region.id)")
+                : context.mismatch(with: peer.region, key: inner.key)
+            if let refusal {
+                answerAll(submission, .error(refusal))
+                return
+            }
         }
         if requests.contains(where: { $0.key.map { !peer.region.contains($0) } ?? false }) {
             answerAll(submission, .error(ProtocolError(.keyNotInRegion, "the requests span several regions; send them separately")))
@@ -492,6 +511,7 @@ extension Request {
         switch self {
         case .get(let key), .put(let key, _), .delete(let key): key
         case .scan(let scan): scan.start
+        case .inRegion(_, let request): request.key
         default: nil
         }
     }
@@ -501,6 +521,7 @@ extension Request {
         switch self {
         case .put(let key, let value): .put(key: key, value: value)
         case .delete(let key): .delete(key: key)
+        case .inRegion(_, let request): request.writeOperation
         default: nil
         }
     }
@@ -510,6 +531,7 @@ extension Request {
         switch self {
         case .put(let key, let value): key.count + value.count
         case .delete(let key): key.count
+        case .inRegion(_, let request): request.writeBytes
         default: 0
         }
     }

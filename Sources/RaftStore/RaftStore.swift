@@ -111,6 +111,8 @@ public final class RaftStore {
     var nextReadContext: UInt64 = 0
     /// Leaders and regions of this store, refreshed every turn for heartbeats and `STATS`.
     let leadership = Mutex<[LeaderReport]>([])
+    /// Every local region as of the last turn, for threads that check request contexts.
+    let regionViews = Mutex<[UInt64: Region]>([:])
     let peerCount = Atomic<Int>(0)
 
     /// Opens (creating, for a standalone node, when new) the store in `directory` and starts its loop.

@@ -101,7 +101,7 @@ public final class SchedulerService: NodeService {
             return stats()
         case .raft, .fault:
             return .error(ProtocolError(.notSupported, "that is a kvnode command; this is kvsched"))
-        case .get, .put, .delete, .scan:
+        case .get, .put, .delete, .scan, .inRegion:
             return .error(ProtocolError(
                 .notSupported, "kvsched holds no data: send reads and writes to a kvnode (kvctl --sched finds it)"))
         case .scheduler(let request):

@@ -25,14 +25,15 @@ struct KVBenchCommand: ParsableCommand {
             Exit codes: 0 ok, 2 usage, 3 unreachable, 5 the run had errors. See kvbench(1).
             """,
         version: ToolkitVersion.release,
-        subcommands: [Run.self, Load.self])
+        subcommands: [Run.self, Load.self, Check.self])
 
     static func main() {
         runTool(
-            subcommands: ["run", "load"],
+            subcommands: ["run", "load", "check"],
             optionsTakingValues: ClientOptions.optionsTakingValues.union([
                 "--sched", "--target", "--url", "--records", "--ops", "--duration", "--clients", "--value-size",
-                "--key-dist", "--seed", "--warmup", "--read-ratio", "--server-pid",
+                "--key-dist", "--seed", "--warmup", "--read-ratio", "--server-pid", "--keys", "--delete-ratio",
+                "--history",
             ]))
     }
 }

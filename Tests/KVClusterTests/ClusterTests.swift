@@ -73,6 +73,14 @@ struct ClusterTests {
         #expect(LocalCluster.wait(timeout: 20) {
             (0..<3).allSatisfy { (try? cluster.stat("keys", of: $0)) == result.acknowledged.count }
         })
+        // A request made against an older epoch is refused with the region as it is now.
+        let region = try #require(try cluster.schedulerClient().regions().first)
+        let leaderIndex = try #require(try cluster.leaderIndex())
+        let stale = Request.inRegion(RegionContext(regionID: region.region.id, epoch: RegionEpoch(confVersion: 1, version: 1)), .get(key: bytes("w0-0")))
+        let refused = try cluster.nodeClient(leaderIndex).connection.call(stale)
+        guard case .error(let refusal) = refused else { Issue.record("a stale epoch was served: \(refused)"); return }
+        #expect(refusal.code == .epochNotMatch)
+        #expect(refusal.message.contains("conf_ver=\(region.region.epoch.confVersion)"))
         // A follower refuses reads and writes with the leader's address.
         let leader = try #require(try cluster.leaderIndex())
         let follower = (leader + 1) % 3
@@ -207,5 +215,23 @@ struct ClusterTests {
             return region.leaderStoreID != 0 && region.region.peers.count == 3
         })
         #expect(try cluster.client().get(bytes("k2")) == bytes("v2"))
+    }
+}
+
+@Suite("Cluster linearizability", .serialized, .timeLimit(.minutes(4)))
+struct ClusterLinearizabilityTests {
+    @Test("10 % of Raft messages dropped and random delays: kvbench check finds the history linearizable")
+    func lossyNetwork() throws {
+        let cluster = try LocalCluster()
+        for index in 0..<3 { try cluster.inject(FaultInjection(dropRate: 0.1, maxDelayMilliseconds: 20), into: index) }
+        let result = try runCommand(
+            BuiltProducts.path(of: "kvbench"),
+            ["check", "--sched", cluster.schedulerSocket, "--clients", "6", "--keys", "4", "--duration", "8",
+             "--timeout", "5", "--history", cluster.directory.file("history.txt"), "-o", "json"],
+            directory: cluster.directory.path, timeout: 120)
+        #expect(result.status == 0, "\(result.text) \(result.standardError)")
+        #expect(result.text.contains("\"verdict\":\"linearizable\""), "\(result.text)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [String: Any]
+        #expect(((object?["completed"] as? Int) ?? 0) >= 100, "too few operations completed: \(result.text)")
     }
 }

@@ -78,6 +78,28 @@ struct RequestTests {
         }
     }
 
+    @Test("a region context goes before data requests only, and survives encoding")
+    func regionContext() throws {
+        let context = RegionContext(regionID: 7, epoch: RegionEpoch(confVersion: 3, version: 2))
+        #expect(try parse("@7:3:2 GET k") == .inRegion(context, .get(key: Array("k".utf8))))
+        #expect(try parse("@7:3:2 put k v") == .inRegion(context, .put(key: Array("k".utf8), value: Array("v".utf8))))
+        let request = Request.inRegion(context, .scan(ScanRequest(start: [0x00], end: [], limit: 5, reverse: true)))
+        #expect(try Request.parse(request.encoded.dropLast()) == request)
+        #expect(request.isWrite == false && request.readsData)
+        #expect(code("@7:3 GET k") == .badArgument)
+        #expect(code("@7:3:2 STATS") == .badArgument)
+        #expect(code("@7:3:2 @7:3:2 GET k") == .badArgument)
+        #expect(code("@7:3:2") == .wrongArity)
+        let region = Region(id: 7, startKey: Array("a".utf8), endKey: Array("m".utf8), epoch: RegionEpoch(confVersion: 3, version: 2), peers: [])
+        #expect(context.mismatch(with: region, key: Array("b".utf8)) == nil)
+        #expect(context.mismatch(with: region, key: Array("z".utf8))?.code == .keyNotInRegion)
+        var newer = region
+        newer.epoch.version = 3
+        let refusal = try #require(context.mismatch(with: newer, key: Array("b".utf8)))
+        #expect(refusal.code == .epochNotMatch)
+        #expect(refusal.message.hasPrefix("id=7 start=a end=m conf_ver=3 version=3"))
+    }
+
     @Test("prefix scans end at the prefix's successor")
     func prefixScan() {
         #expect(ScanRequest.prefix(Array("ab".utf8)).end == Array("ac".utf8))
