@@ -3,6 +3,12 @@ import KVProtocol
 import LogEngine
 import Raft
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // Cluster mode: Raft messages in and out, peers created on first contact, snapshots, membership changes
 // from the scheduler's operators, and linearizable reads through ReadIndex.
 extension RaftStore {
@@ -444,6 +450,14 @@ extension RaftStore {
             region.epoch == RegionEpoch(), region.peers.count == 1, region.peers[0].storeID == storeIdentity.storeID
         else { return nil }
         return region
+    }
+
+    /// The size of the file system holding the data directory and the bytes still free on it (0, 0 when
+    /// `statvfs` fails), for the scheduler's store heartbeat.
+    public var diskSpace: (capacity: UInt64, available: UInt64) {
+        var info = statvfs()
+        guard statvfs(directory, &info) == 0 else { return (0, 0) }
+        return (UInt64(info.f_blocks) * UInt64(info.f_frsize), UInt64(info.f_bavail) * UInt64(info.f_frsize))
     }
 
     /// Bytes and keys of the store's data in LMDB (what has been flushed), an estimate of region size while

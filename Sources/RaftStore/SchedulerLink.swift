@@ -198,8 +198,10 @@ public final class SchedulerLink: Sendable {
         let identity = store.storeIdentity
         let outcome = Result { () throws(KVClientError) in
             try call { (scheduler) throws(KVClientError) in
+                let disk = store.diskSpace
                 _ = try scheduler.call(.storeHeartbeat(StoreHeartbeat(
-                    storeID: identity.storeID, regionCount: UInt64(store.regionCount), leaderCount: UInt64(reports.count))))
+                    storeID: identity.storeID, regionCount: UInt64(store.regionCount), leaderCount: UInt64(reports.count),
+                    capacity: disk.capacity, available: disk.available)))
                 let size = store.approximateDataSize
                 for report in reports {
                     let result = Result { () throws(KVClientError) -> Response in
