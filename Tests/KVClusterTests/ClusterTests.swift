@@ -50,6 +50,8 @@ final class BackgroundWriters: @unchecked Sendable {
 
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
+// One serialized suite: each test runs its own kvsched and three kvnodes, and two such clusters at once on a
+// 2-core machine would mostly measure each other.
 @Suite("Replicated cluster", .serialized, .timeLimit(.minutes(4)))
 struct ClusterTests {
     @Test("writes through kvsched routing from concurrent clients are readable and replicated to every node")
@@ -216,10 +218,7 @@ struct ClusterTests {
         })
         #expect(try cluster.client().get(bytes("k2")) == bytes("v2"))
     }
-}
 
-@Suite("Cluster linearizability", .serialized, .timeLimit(.minutes(4)))
-struct ClusterLinearizabilityTests {
     @Test("10 % of Raft messages dropped and random delays: kvbench check finds the history linearizable")
     func lossyNetwork() throws {
         let cluster = try LocalCluster()
