@@ -1,5 +1,5 @@
 /// One piece of a batch of Raft messages sent from one store to another: `RAFT from=STORE seq=N last=0|1
-/// data=BYTES` → `OK`.
+/// [addr=ADDRESS] data=BYTES` → `OK`.
 ///
 /// A batch larger than ``maxPayload`` (a snapshot, a long catch-up) goes as consecutive chunks on one
 /// connection, `seq` counting from 0 and `last=1` on the final one; the receiver joins them. A chunk with
@@ -13,16 +13,20 @@ public struct RaftTransferChunk: Sendable, Hashable {
     public var isLast: Bool
     /// The chunk's bytes.
     public var payload: [UInt8]
+    /// The sending store's address (`addr=`, on a batch's first chunk), so the receiver can answer even
+    /// while the scheduler, which it would otherwise ask, is down; empty when not sent.
+    public var fromAddress: String
 
     /// Raw bytes per chunk: escaped, a chunk stays well inside ``ProtocolLimits/maxLineLength``.
     public static let maxPayload = 512 << 10
 
     /// Creates a chunk.
-    public init(fromStore: UInt64, sequence: UInt64, isLast: Bool, payload: [UInt8]) {
+    public init(fromStore: UInt64, sequence: UInt64, isLast: Bool, payload: [UInt8], fromAddress: String = "") {
         self.fromStore = fromStore
         self.sequence = sequence
         self.isLast = isLast
         self.payload = payload
+        self.fromAddress = fromAddress
     }
 
     var fields: ProtocolFields {
@@ -30,6 +34,7 @@ public struct RaftTransferChunk: Sendable, Hashable {
         fields.append("from", fromStore)
         fields.append("seq", sequence)
         fields.append("last", isLast ? 1 : 0)
+        if !fromAddress.isEmpty { fields.append("addr", fromAddress) }
         fields.append("data", bytes: payload)
         return fields
     }
@@ -39,8 +44,10 @@ public struct RaftTransferChunk: Sendable, Hashable {
         guard payload.count <= Self.maxPayload else {
             throw ProtocolError(.badArgument, "a RAFT chunk carries at most \(Self.maxPayload) bytes")
         }
+        let address = fields["addr"].map { String(decoding: $0, as: UTF8.self) } ?? ""
+        guard address.utf8.count <= 256 else { throw ProtocolError(.badArgument, "addr= is at most 256 bytes") }
         self.init(
             fromStore: try fields.number("from"), sequence: try fields.number("seq"), isLast: try fields.number("last") == 1,
-            payload: payload)
+            payload: payload, fromAddress: address)
     }
 }

@@ -13,14 +13,22 @@ public struct ClusterConfiguration: Sendable {
     public var cachedStoreAddress: @Sendable (UInt64) -> String?
     /// Whether `FAULT` requests are obeyed (tests only).
     public var enableFaultInjection: Bool
+    /// This store's address, sent with its Raft batches.
+    public var advertiseAddress: String
+    /// Told the address of a store that sent Raft messages (so answers reach it while the scheduler is down).
+    public var learnStoreAddress: @Sendable (UInt64, String) -> Void
 
     /// Creates a configuration.
     public init(
         joinCluster: @escaping @Sendable () throws -> (StoreIdentity, [Region]),
         resolveStoreAddress: @escaping @Sendable (UInt64) -> String?,
         cachedStoreAddress: @escaping @Sendable (UInt64) -> String?,
+        advertiseAddress: String = "",
+        learnStoreAddress: @escaping @Sendable (UInt64, String) -> Void = { _, _ in },
         enableFaultInjection: Bool = false
     ) {
+        self.advertiseAddress = advertiseAddress
+        self.learnStoreAddress = learnStoreAddress
         self.joinCluster = joinCluster
         self.resolveStoreAddress = resolveStoreAddress
         self.cachedStoreAddress = cachedStoreAddress

@@ -26,6 +26,7 @@ extension RaftStore {
             return .error(ProtocolError(.serverBusy, "messages from store \(chunk.fromStore) are cut off (fault injection)"))
         }
         enum Progress { case partial, complete([UInt8]), refused(String) }
+        if !chunk.fromAddress.isEmpty { cluster?.learnStoreAddress(chunk.fromStore, chunk.fromAddress) }
         let progress: Progress = incomingChunks.withLock { pending in
             if chunk.sequence == 0 {
                 pending[chunk.fromStore] = (0, [])

@@ -177,7 +177,9 @@ public final class RaftStore {
             self.storeIdentity = identity
             self.migratedFromUnreplicatedFormat = migrated
             if let cluster {
-                transport = RaftTransport(localStoreID: identity.storeID, resolveAddress: cluster.resolveStoreAddress)
+                transport = RaftTransport(
+                    localStoreID: identity.storeID, localAddress: cluster.advertiseAddress,
+                    resolveAddress: cluster.resolveStoreAddress)
             } else {
                 transport = nil
             }

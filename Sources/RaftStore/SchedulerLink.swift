@@ -38,6 +38,8 @@ public final class SchedulerLink: Sendable {
     public struct JoinError: Error, CustomStringConvertible {
         /// What went wrong.
         public let description: String
+        /// Whether it was only that the scheduler could not be reached in time.
+        public var schedulerUnreachable = false
     }
 
     /// Runs `body` with a connected client, reconnecting once after a failure.
@@ -145,7 +147,9 @@ public final class SchedulerLink: Sendable {
                         description: "another node bootstrapped the cluster first; this directory's region is not the "
                             + "cluster's: remove \(store.directory) and start again")
                 default:
-                    throw JoinError(description: "cannot register with the scheduler at \(address): \(error.message)")
+                    throw JoinError(
+                        description: "cannot register with the scheduler at \(address): \(error.message)",
+                        schedulerUnreachable: error.isConnectionFailure)
                 }
             }
         }
@@ -165,6 +169,13 @@ public final class SchedulerLink: Sendable {
         return address
     }
 
+    /// Remembers where a store is, as its own Raft messages say (a restarted store while the scheduler is down).
+    public func learn(_ storeID: UInt64, address: String) {
+        addresses.withLock { known in
+            if known[storeID] != address { known[storeID] = address }
+        }
+    }
+
     /// The address of a store if already known.
     public func cachedAddress(_ storeID: UInt64) -> String? {
         addresses.withLock { $0[storeID] }
@@ -172,11 +183,25 @@ public final class SchedulerLink: Sendable {
 
     /// Sends store and region heartbeats every `interval` seconds from a thread of its own, and hands the
     /// operators in the answers to the store.
-    public func startHeartbeats(of store: RaftStore, interval: Double) {
+    ///
+    /// - Parameter registerFirst: Register the store first (``confirmRegistration(of:timeout:)``), retrying
+    ///   until the scheduler answers: for a node restarted while the scheduler was down, which serves its
+    ///   regions meanwhile.
+    public func startHeartbeats(of store: RaftStore, interval: Double, registerFirst: Bool = false) {
         heartbeatThread.start()
         heartbeatThread.submit { [self] _ in
+            var registered = !registerFirst
             while !stopping.load(ordering: .relaxed) {
-                heartbeat(store)
+                if !registered {
+                    do {
+                        try confirmRegistration(of: store, timeout: 0)
+                        registered = true
+                        logger.notice("registered with the scheduler at \(address)")
+                    } catch let error as JoinError where !error.schedulerUnreachable {
+                        logger.error("\(error.description)")
+                    } catch {}
+                }
+                if registered { heartbeat(store) }
                 var slept = 0.0
                 while slept < interval && !stopping.load(ordering: .relaxed) {
                     usleep(50_000)

@@ -130,6 +130,8 @@ struct KVNode: ParsableCommand {
                 joinCluster: { try schedulerLink.joinCluster() },
                 resolveStoreAddress: { schedulerLink.resolve($0) },
                 cachedStoreAddress: { schedulerLink.cachedAddress($0) },
+                advertiseAddress: advertised,
+                learnStoreAddress: { schedulerLink.learn($0, address: $1) },
                 enableFaultInjection: enableFaultInjection)
         }
         do {
@@ -144,13 +146,21 @@ struct KVNode: ParsableCommand {
             throw KVNodeFailure(message: "cannot open data directory \(data): \(error)")
         }
         if let link {
+            // A node restarted while the scheduler is down serves its regions anyway (peers and clients with
+            // cached routes reach it) and registers once the scheduler is back; a node that still has to
+            // report its bootstrap waits for it.
+            let mayDefer = store.bootstrapRegion == nil
+            var deferred = false
             do {
-                try link.confirmRegistration(of: store)
+                try link.confirmRegistration(of: store, timeout: mayDefer ? 5 : 60)
+            } catch let error as SchedulerLink.JoinError where error.schedulerUnreachable && mayDefer {
+                logger.warning("\(error.description); serving anyway and registering when the scheduler is back")
+                deferred = true
             } catch {
                 store.close()
                 throw KVNodeFailure(message: "\(error)")
             }
-            link.startHeartbeats(of: store, interval: heartbeatInterval)
+            link.startHeartbeats(of: store, interval: heartbeatInterval, registerFirst: deferred)
         }
         if store.migratedFromUnreplicatedFormat {
             logger.notice("adopted a data directory without a Raft log: its keys are region 1's state at index 0")

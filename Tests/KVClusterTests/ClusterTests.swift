@@ -204,10 +204,17 @@ struct ClusterTests {
         let client = try cluster.client()
         try client.put(bytes("k1"), bytes("v1"))
         let before = try cluster.schedulerClient().timestamps()
+        let leader = try #require(try cluster.leaderIndex())
         cluster.killScheduler()
         // Cached route: the write goes straight to the leader.
         try client.put(bytes("k2"), bytes("v2"))
         #expect(try client.get(bytes("k1")) == bytes("v1"))
+        // A follower restarted meanwhile serves anyway: it learns its peers' addresses from their messages.
+        let follower = (leader + 1) % 3
+        cluster.killNode(follower)
+        try cluster.startNode(follower)
+        try client.put(bytes("k3"), bytes("v3"))
+        #expect(LocalCluster.wait(timeout: 20) { (try? cluster.stat("keys", of: follower)) == 3 })
         try cluster.startScheduler()
         let after = try cluster.schedulerClient().timestamps()
         #expect(after > before)
