@@ -93,6 +93,12 @@ public final class NodeServer {
         return listeners.compactMap(\.localAddress)
     }
 
+    /// An address as the servers print it: `HOST:PORT`, or `unix:PATH` for a Unix socket.
+    public static func displayName(of address: SocketAddress) -> String {
+        if let path = address.pathname { return "unix:\(path)" }
+        return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+    }
+
     /// Blocks until every listener has closed (after ``shutdown()``).
     public func waitUntilClosed() {
         for listener in listeners { try? listener.closeFuture.wait() }

@@ -3,10 +3,14 @@ import KVClient
 import KVCommandLine
 import KVProtocol
 
-extension SchedulerClientOptions {
-    /// Connects to the scheduler these options name, mapping failures to `kvctl` exit codes.
-    func connect() throws -> SchedulerClient {
-        let address = try schedulerAddress()
+extension ClientOptions {
+    /// Connects to the scheduler (`--sched`, else `$KV_SCHED`, else 127.0.0.1:20100), mapping failures to
+    /// `kvctl` exit codes; `--node` makes no sense for cluster commands and is refused.
+    func connectScheduler() throws -> SchedulerClient {
+        if node != nil {
+            throw KVCtlFailure(exitCode: KVCtlFailure.usage, message: "cluster commands ask the scheduler: give --sched, not --node")
+        }
+        let address = try schedulerAddress() ?? SchedulerClient.standardAddress
         do {
             return try SchedulerClient(address: address, timeout: timeout)
         } catch {
@@ -24,7 +28,7 @@ struct TSO: ParsableCommand {
     @Option(help: "How many consecutive timestamps to reserve; the first is printed.")
     var count = 1
 
-    @OptionGroup var scheduler: SchedulerClientOptions
+    @OptionGroup var scheduler: ClientOptions
 
     func validate() throws {
         guard (1...SchedulerRequest.maxBatch).contains(count) else {
@@ -33,7 +37,7 @@ struct TSO: ParsableCommand {
     }
 
     func run() throws {
-        let client = try scheduler.connect()
+        let client = try scheduler.connectScheduler()
         let first = try clientCall { () throws(KVClientError) in try client.timestamps(count: count) }
         let physical = first >> 18
         let logical = first & ((1 << 18) - 1)
@@ -61,10 +65,10 @@ struct ClusterCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Cluster id, stores up and down, regions, and regions and leaders per store.")
 
-        @OptionGroup var scheduler: SchedulerClientOptions
+        @OptionGroup var scheduler: ClientOptions
 
         func run() throws {
-            let client = try scheduler.connect()
+            let client = try scheduler.connectScheduler()
             let (info, stores) = try clientCall { () throws(KVClientError) in
                 (try client.clusterInfo(), try client.stores())
             }
@@ -108,10 +112,10 @@ struct StoreCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List every store with its state, regions and leaders.")
 
-        @OptionGroup var scheduler: SchedulerClientOptions
+        @OptionGroup var scheduler: ClientOptions
 
         func run() throws {
-            let client = try scheduler.connect()
+            let client = try scheduler.connectScheduler()
             let stores = try clientCall { () throws(KVClientError) in try client.stores() }
             switch scheduler.output {
             case .text:
@@ -146,7 +150,7 @@ struct RegionCommand: ParsableCommand {
         @Option(help: "The most regions to list.")
         var limit = SchedulerRequest.defaultRegionLimit
 
-        @OptionGroup var scheduler: SchedulerClientOptions
+        @OptionGroup var scheduler: ClientOptions
 
         func validate() throws {
             guard (1...ProtocolLimits.maxScanLimit).contains(limit) else {
@@ -155,7 +159,7 @@ struct RegionCommand: ParsableCommand {
         }
 
         func run() throws {
-            let client = try scheduler.connect()
+            let client = try scheduler.connectScheduler()
             let regions = try clientCall { () throws(KVClientError) in
                 try client.regions(from: Array(start.utf8), limit: limit)
             }
@@ -173,11 +177,11 @@ struct RegionCommand: ParsableCommand {
         @Flag(help: "The key is escaped as in kvproto(7) (%XX for bytes).")
         var escaped = false
 
-        @OptionGroup var scheduler: SchedulerClientOptions
+        @OptionGroup var scheduler: ClientOptions
 
         func run() throws {
             let bytes = try argumentBytes(key, escaped: escaped, what: "key")
-            let client = try scheduler.connect()
+            let client = try scheduler.connectScheduler()
             let region = try clientCall { () throws(KVClientError) in try client.region(containing: bytes) }
             printRegions([region], format: scheduler.output)
         }

@@ -32,7 +32,7 @@ struct KVCtl: ParsableCommand {
     static func main() {
         runTool(
             subcommands: ["get", "put", "delete", "scan", "batch", "ping", "stats", "tso", "cluster", "store", "region"],
-            optionsTakingValues: ClientOptions.optionsTakingValues.union(SchedulerClientOptions.optionsTakingValues),
+            optionsTakingValues: ClientOptions.optionsTakingValues,
             nestedSubcommands: ["cluster": ["status"], "store": ["list"], "region": ["list", "get"]])
     }
 }

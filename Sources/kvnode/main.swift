@@ -179,28 +179,12 @@ struct KVNode: ParsableCommand {
             logger: logger)
         let addresses: [String]
         do {
-            addresses = try server.start().map { address in
-                if let path = address.pathname { return "unix:\(path)" }
-                return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
-            }
+            addresses = try server.start().map(NodeServer.displayName)
         } catch {
             store.close()
             throw KVNodeFailure(message: "\(error)")
         }
-
-        let stopped = DispatchSemaphore(value: 0)
-        var sources: [DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                logger.info("signal \(signalNumber): shutting down")
-                server.shutdown()
-                stopped.signal()
-            }
-            source.resume()
-            sources.append(source)
-        }
+        let termination = TerminationSignals(logger: logger) { server.shutdown() }
         // One line per address on stdout, so scripts and tests can find a port chosen with port 0.
         if sched != nil {
             StandardStreams.writeLine("kvnode \(ToolkitVersion.release) store \(store.storeIdentity.storeID) of cluster \(store.storeIdentity.clusterID), data \(data)")
@@ -215,12 +199,11 @@ struct KVNode: ParsableCommand {
             failed.wait()
             logger.critical("storage failed: shutting down")
             server.shutdown()
-            stopped.signal()
+            termination.stop()
         }
-        stopped.wait()
+        termination.wait()
         link?.stop()
         store.close()
-        _ = sources
         if let failure = store.stoppedByFailure {
             throw KVNodeFailure(message: "stopped after a storage failure: \(failure.message)")
         }

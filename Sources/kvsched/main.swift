@@ -90,31 +90,15 @@ struct KVSched: ParsableCommand {
             store: service, configuration: .init(tcp: tcp, unixSocket: socket, threads: threads), logger: logger)
         let addresses: [String]
         do {
-            addresses = try server.start().map { address in
-                if let path = address.pathname { return "unix:\(path)" }
-                return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
-            }
+            addresses = try server.start().map(NodeServer.displayName)
         } catch {
             throw KVSchedFailure(message: "\(error)")
         }
-        let stopped = DispatchSemaphore(value: 0)
-        var sources: [DispatchSourceSignal] = []
-        for signalNumber in [SIGTERM, SIGINT] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                logger.info("signal \(signalNumber): shutting down")
-                server.shutdown()
-                stopped.signal()
-            }
-            source.resume()
-            sources.append(source)
-        }
+        let termination = TerminationSignals(logger: logger) { server.shutdown() }
         StandardStreams.writeLine("kvsched \(ToolkitVersion.release) cluster \(service.clusterID), data \(data)")
         for address in addresses { StandardStreams.writeLine("listening on \(address)") }
         StandardStreams.flush()
-        stopped.wait()
-        _ = sources
+        termination.wait()
         logger.info("stopped")
     }
 }
