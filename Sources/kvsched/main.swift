@@ -84,7 +84,7 @@ struct KVSched: ParsableCommand {
             let storage = try SchedulerStorage(directory: data)
             service = try SchedulerService(storage: storage, options: schedulerOptions, logger: logger)
         } catch {
-            throw KVSchedFailure(message: error.message)
+            throw ToolFailure(exitCode: 1, message: error.message)
         }
         let server = NodeServer(
             store: service, configuration: .init(tcp: tcp, unixSocket: socket, threads: threads), logger: logger)
@@ -92,7 +92,7 @@ struct KVSched: ParsableCommand {
         do {
             addresses = try server.start().map(NodeServer.displayName)
         } catch {
-            throw KVSchedFailure(message: "\(error)")
+            throw ToolFailure(exitCode: 1, message: "\(error)")
         }
         let termination = TerminationSignals(logger: logger) { server.shutdown() }
         StandardStreams.writeLine("kvsched \(ToolkitVersion.release) cluster \(service.clusterID), data \(data)")
@@ -101,13 +101,6 @@ struct KVSched: ParsableCommand {
         termination.wait()
         logger.info("stopped")
     }
-}
-
-/// A start-up failure: exit status 1 and one line on stderr.
-struct KVSchedFailure: ToolExit, CustomStringConvertible {
-    let message: String
-    var exitCode: Int32 { 1 }
-    var description: String { message }
 }
 
 KVSched.runTool()
