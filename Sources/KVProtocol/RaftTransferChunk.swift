@@ -1,5 +1,5 @@
 /// One piece of a batch of Raft messages sent from one store to another: `RAFT from=STORE seq=N last=0|1
-/// [addr=ADDRESS] data=BYTES` → `OK`.
+/// [addr=ADDRESS] [cluster=ID] data=BYTES` → `OK`.
 ///
 /// A batch larger than ``maxPayload`` (a snapshot, a long catch-up) goes as consecutive chunks on one
 /// connection, `seq` counting from 0 and `last=1` on the final one; the receiver joins them. A chunk with
@@ -7,6 +7,9 @@
 public struct RaftTransferChunk: Sendable, Hashable {
     /// The sending store.
     public var fromStore: UInt64
+    /// The sender's cluster (`cluster=`, 0 when not sent): a node of another cluster that took over an
+    /// address is refused instead of believed.
+    public var clusterID: UInt64
     /// The chunk's position in its batch, from 0.
     public var sequence: UInt64
     /// Whether this chunk completes the batch.
@@ -21,8 +24,11 @@ public struct RaftTransferChunk: Sendable, Hashable {
     public static let maxPayload = 512 << 10
 
     /// Creates a chunk.
-    public init(fromStore: UInt64, sequence: UInt64, isLast: Bool, payload: [UInt8], fromAddress: String = "") {
+    public init(
+        fromStore: UInt64, sequence: UInt64, isLast: Bool, payload: [UInt8], fromAddress: String = "", clusterID: UInt64 = 0
+    ) {
         self.fromStore = fromStore
+        self.clusterID = clusterID
         self.sequence = sequence
         self.isLast = isLast
         self.payload = payload
@@ -32,6 +38,7 @@ public struct RaftTransferChunk: Sendable, Hashable {
     var fields: ProtocolFields {
         var fields = ProtocolFields()
         fields.append("from", fromStore)
+        if clusterID != 0 { fields.append("cluster", clusterID) }
         fields.append("seq", sequence)
         fields.append("last", isLast ? 1 : 0)
         if !fromAddress.isEmpty { fields.append("addr", fromAddress) }
@@ -48,6 +55,6 @@ public struct RaftTransferChunk: Sendable, Hashable {
         guard address.utf8.count <= 256 else { throw ProtocolError(.badArgument, "addr= is at most 256 bytes") }
         self.init(
             fromStore: try fields.number("from"), sequence: try fields.number("seq"), isLast: try fields.number("last") == 1,
-            payload: payload, fromAddress: address)
+            payload: payload, fromAddress: address, clusterID: try fields.number("cluster", default: 0))
     }
 }

@@ -22,6 +22,11 @@ extension RaftStore {
         guard let transport else {
             return .error(ProtocolError(.notSupported, "this node runs standalone and takes no Raft messages"))
         }
+        if chunk.clusterID != 0 && chunk.clusterID != storeIdentity.clusterID {
+            return .error(ProtocolError(
+                .badArgument,
+                "store \(chunk.fromStore) belongs to cluster \(chunk.clusterID); this node is of cluster \(storeIdentity.clusterID)"))
+        }
         if transport.isCutOff(from: chunk.fromStore) {
             return .error(ProtocolError(.serverBusy, "messages from store \(chunk.fromStore) are cut off (fault injection)"))
         }

@@ -178,7 +178,7 @@ public final class RaftStore {
             self.migratedFromUnreplicatedFormat = migrated
             if let cluster {
                 transport = RaftTransport(
-                    localStoreID: identity.storeID, localAddress: cluster.advertiseAddress,
+                    localStoreID: identity.storeID, clusterID: identity.clusterID, localAddress: cluster.advertiseAddress,
                     resolveAddress: cluster.resolveStoreAddress)
             } else {
                 transport = nil

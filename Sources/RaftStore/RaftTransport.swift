@@ -26,6 +26,8 @@ public final class RaftTransport: Sendable {
     public let localStoreID: UInt64
     /// This store's address, sent on the first chunk of every batch.
     public let localAddress: String
+    /// This store's cluster, sent with every chunk.
+    public let clusterID: UInt64
     private let resolveAddress: @Sendable (UInt64) -> String?
     private let senders = Mutex<[UInt64: StoreSender]>([:])
     private let handlers = Mutex<(unreachable: UnreachableHandler?, snapshot: SnapshotHandler?)>((nil, nil))
@@ -39,8 +41,12 @@ public final class RaftTransport: Sendable {
     ///   - localStoreID: This store's id (sent with every batch).
     ///   - resolveAddress: The address of a store (`HOST:PORT` or a socket path), nil while unknown; called
     ///     from sender threads, so it may block (e.g. ask the scheduler).
-    public init(localStoreID: UInt64, localAddress: String = "", resolveAddress: @escaping @Sendable (UInt64) -> String?) {
+    public init(
+        localStoreID: UInt64, clusterID: UInt64 = 0, localAddress: String = "",
+        resolveAddress: @escaping @Sendable (UInt64) -> String?
+    ) {
         self.localStoreID = localStoreID
+        self.clusterID = clusterID
         self.localAddress = localAddress
         self.resolveAddress = resolveAddress
     }
@@ -185,7 +191,8 @@ private final class StoreSender: @unchecked Sendable {
             let end = min(bytes.count, offset + RaftTransferChunk.maxPayload)
             let chunk = RaftTransferChunk(
                 fromStore: transport.localStoreID, sequence: sequence, isLast: end == bytes.count,
-                payload: Array(bytes[offset..<end]), fromAddress: sequence == 0 ? transport.localAddress : "")
+                payload: Array(bytes[offset..<end]), fromAddress: sequence == 0 ? transport.localAddress : "",
+                clusterID: transport.clusterID)
             guard case .ok = try? connection.call(.raft(chunk)) else { return false }
             offset = end
             sequence += 1

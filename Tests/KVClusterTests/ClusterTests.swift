@@ -83,6 +83,13 @@ struct ClusterTests {
         guard case .error(let refusal) = refused else { Issue.record("a stale epoch was served: \(refused)"); return }
         #expect(refusal.code == .epochNotMatch)
         #expect(refusal.message.contains("conf_ver=\(region.region.epoch.confVersion)"))
+        // Raft messages from another cluster's node (say, on a reused address) are refused.
+        let foreign = Request.raft(RaftTransferChunk(fromStore: 99, sequence: 0, isLast: true, payload: [], clusterID: 12_345))
+        guard case .error(let foreignRefusal) = try cluster.nodeClient(leaderIndex).connection.call(foreign) else {
+            Issue.record("a foreign cluster's Raft batch was accepted")
+            return
+        }
+        #expect(foreignRefusal.message.contains("belongs to cluster 12345"))
         // A follower refuses reads and writes with the leader's address.
         let leader = try #require(try cluster.leaderIndex())
         let follower = (leader + 1) % 3
