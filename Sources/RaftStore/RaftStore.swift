@@ -314,9 +314,12 @@ public final class RaftStore {
     private func createPeers(regions: [Region], applied: [UInt64: UInt64]) throws {
         for region in regions.sorted(by: { $0.id < $1.id }) {
             guard let local = region.peer(onStore: storeIdentity.storeID) else { continue }
-            let storage = PeerStorage(
-                regionID: region.id, log: log, confState: ConfState(voters: region.peers.map(\.id)))
             let appliedIndex = applied[region.id] ?? 0
+            // A cluster peer created on first contact that has not received its snapshot yet holds nothing: it
+            // must not count itself a voter (or campaign) until the snapshot brings the membership.
+            let uninitialized = cluster != nil && appliedIndex == 0 && log.lastIndex(of: region.id) == 0
+            let storage = PeerStorage(
+                regionID: region.id, log: log, confState: ConfState(voters: uninitialized ? [] : region.peers.map(\.id)))
             var config = RaftConfig(id: local.id, electionTick: options.electionTicks, heartbeatTick: options.heartbeatTicks)
             config.applied = appliedIndex
             let node: RaftNode
