@@ -208,11 +208,11 @@ private func printRegions(_ regions: [SchedulerClient.RegionRecord], format: Out
         for record in regions {
             var line = JSONLine()
             line.add("id", Int(record.region.id))
-            line.addBytes("start", record.region.startKey)
-            line.addBytes("end", record.region.endKey)
-            line.add("conf_ver", Int(record.region.epoch.confVersion))
+            line.addBytes("start_key", record.region.startKey)
+            line.addBytes("end_key", record.region.endKey)
+            line.add("conf_version", Int(record.region.epoch.confVersion))
             line.add("version", Int(record.region.epoch.version))
-            let peers = record.region.peers.map { "{\"id\":\($0.id),\"store\":\($0.storeID)}" }
+            let peers = record.region.peers.map { "{\"id\":\($0.id),\"store_id\":\($0.storeID)}" }
             line.addRaw("peers", json: "[" + peers.joined(separator: ",") + "]")
             line.add("leader_peer", Int(record.leaderPeerID))
             line.add("leader_store", Int(record.leaderStoreID))

@@ -65,11 +65,11 @@ struct SchedulerState: ParsableCommand {
             line.addRaw("regions", json: "[" + regions.map { region in
                 var object = JSONLine()
                 object.add("id", Int(region.id))
-                object.addBytes("start", region.startKey)
-                object.addBytes("end", region.endKey)
-                object.add("conf_ver", Int(region.epoch.confVersion))
+                object.addBytes("start_key", region.startKey)
+                object.addBytes("end_key", region.endKey)
+                object.add("conf_version", Int(region.epoch.confVersion))
                 object.add("version", Int(region.epoch.version))
-                object.addRaw("peers", json: "[" + region.peers.map { "{\"id\":\($0.id),\"store\":\($0.storeID)}" }.joined(separator: ",") + "]")
+                object.addRaw("peers", json: "[" + region.peers.map { "{\"id\":\($0.id),\"store_id\":\($0.storeID)}" }.joined(separator: ",") + "]")
                 return object.text
             }.joined(separator: ",") + "]")
             StandardStreams.writeLine(line.text)
