@@ -103,6 +103,18 @@ public final class SchedulerClient {
         return try decode { try records.map(Self.regionRecord) }
     }
 
+    /// Queues the transfer of a region's leadership to its peer on a store; false when it leads there already.
+    @discardableResult
+    public func transferLeader(region: UInt64, to store: UInt64) throws(KVClientError) -> Bool {
+        let fields = try okFields(.transferLeader(regionID: region, storeID: store))
+        return fields["already"] == nil
+    }
+
+    /// The operators running, one field set each (`region= kind= peer= store= reason= age_ms=`).
+    public func operators() throws(KVClientError) -> [ProtocolFields] {
+        try recordFields(.operators)
+    }
+
     /// Every store.
     public func stores() throws(KVClientError) -> [StoreRecord] {
         let records = try recordFields(.stores)

@@ -29,6 +29,11 @@ public enum SchedulerRequest: Sendable, Hashable {
     case stores
     /// `STORE id` → `OK id= address= state= ...`, or `ERR STORE_NOT_FOUND`.
     case store(UInt64)
+    /// `TRANSFER_LEADER region=R store=S` → `OK`: queues an operator moving the region's leadership to its
+    /// peer on store S; `ERR CONFLICT` while another operator runs on the region.
+    case transferLeader(regionID: UInt64, storeID: UInt64)
+    /// `OPERATORS` → a `ROW region= kind= peer= store= reason= age_ms=` line per running operator, `END`.
+    case operators
 
     /// The most ids or timestamps one request may ask for.
     public static let maxBatch = 1 << 16
@@ -163,6 +168,12 @@ extension SchedulerRequest {
         case "STORE":
             try expectCount(arguments, 1, usage: "STORE id")
             return .store(UInt64(try ProtocolToken.decodeNumber(arguments[arguments.startIndex], name: "id")))
+        case "TRANSFER_LEADER":
+            let fields = try ProtocolFields(parsing: arguments)
+            return .transferLeader(regionID: try nonZero(fields, "region"), storeID: try nonZero(fields, "store"))
+        case "OPERATORS":
+            try expectCount(arguments, 0, usage: "OPERATORS")
+            return .operators
         default:
             return nil
         }
@@ -248,6 +259,10 @@ extension SchedulerRequest {
             return ["STORES"]
         case .store(let id):
             return ["STORE", String(id)]
+        case .transferLeader(let region, let store):
+            return ["TRANSFER_LEADER", "region=\(region)", "store=\(store)"]
+        case .operators:
+            return ["OPERATORS"]
         }
     }
 }

@@ -95,6 +95,37 @@ extension SchedulerService {
         case .store(let id):
             guard let store = state.stores[id] else { return .error(ProtocolError(.storeNotFound, "no store \(id)")) }
             return .ok(Self.words(of: store, counts: Self.counts(state.regions), now: now, options: options))
+
+        case .transferLeader(let regionID, let storeID):
+            guard let entry = state.regions[regionID] else {
+                return .error(ProtocolError(.regionNotFound, "no region \(regionID)"))
+            }
+            guard let target = entry.region.peer(onStore: storeID) else {
+                return .error(ProtocolError(.badArgument, "region \(regionID) has no peer on store \(storeID)"))
+            }
+            if let running = state.operators[regionID] {
+                return .error(ProtocolError(
+                    .conflict, "operator \(running.kind.rawValue) of peer \(running.peer.id) is running on region \(regionID); try again when it is done"))
+            }
+            if entry.leaderPeerID == target.id { return .ok(["already=1"]) }
+            let transfer = SchedulingOperator(
+                kind: .transferLeader, regionID: regionID, peer: target, reason: "requested by a client", createdAt: now)
+            state.operators[regionID] = transfer
+            logger.info("operator: transfer_leader to peer \(target.id) on store \(storeID) for region \(regionID) (requested)")
+            return .ok
+
+        case .operators:
+            return .records(state.operators.keys.sorted().map { regionID in
+                let running = state.operators[regionID]!
+                var fields = ProtocolFields()
+                fields.append("region", regionID)
+                fields.append("kind", running.kind.rawValue)
+                fields.append("peer", running.peer.id)
+                fields.append("store", running.peer.storeID)
+                fields.append("reason", running.reason)
+                fields.append("age_ms", now >= running.createdAt ? now - running.createdAt : 0)
+                return fields.words
+            })
         }
     }
 

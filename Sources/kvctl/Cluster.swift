@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import KVClient
 import KVCommandLine
@@ -138,7 +139,7 @@ struct StoreCommand: ParsableCommand {
 /// `kvctl region list|get`.
 struct RegionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "region", abstract: "The cluster's regions.", subcommands: [List.self, Get.self])
+        commandName: "region", abstract: "The cluster's regions.", subcommands: [List.self, Get.self, TransferLeader.self])
 
     /// `kvctl region list`: regions in key order.
     struct List: ParsableCommand {
@@ -184,6 +185,96 @@ struct RegionCommand: ParsableCommand {
             let client = try scheduler.connectScheduler()
             let region = try clientCall { () throws(KVClientError) in try client.region(containing: bytes) }
             printRegions([region], format: scheduler.output)
+        }
+    }
+}
+
+extension RegionCommand {
+    /// `kvctl region transfer-leader REGION STORE`: moves a region's leadership to its peer on a store.
+    struct TransferLeader: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "transfer-leader",
+            abstract: "Move a region's leadership to its peer on a store (through a scheduler operator).",
+            discussion: """
+                Queues the operator and prints OK; with --wait, also waits (up to that many seconds) until the \
+                scheduler reports the new leader, and exits 3 if it does not in time.
+                """)
+
+        @Argument(help: "The region id.")
+        var region: UInt64
+
+        @Argument(help: "The store that should lead it.")
+        var store: UInt64
+
+        @Option(help: ArgumentHelp("Seconds to wait until the leader moved (0: do not wait).", valueName: "s"))
+        var wait: Double = 0
+
+        @OptionGroup var scheduler: ClientOptions
+
+        func validate() throws {
+            guard wait >= 0 && wait <= 3600 else { throw ValidationError("--wait must be 0 to 3600 seconds") }
+        }
+
+        func run() throws {
+            let client = try scheduler.connectScheduler()
+            try clientCall { () throws(KVClientError) in _ = try client.transferLeader(region: region, to: store) }
+            if wait > 0 {
+                let deadline = Date().addingTimeInterval(wait)
+                while try clientCall({ () throws(KVClientError) in try client.region(id: region).leaderStoreID }) != store {
+                    guard Date() < deadline else {
+                        throw KVCtlFailure(
+                            exitCode: KVCtlFailure.unreachable,
+                            message: "region \(region) is not led by store \(store) after \(wait) s")
+                    }
+                    usleep(100_000)
+                }
+            }
+            switch scheduler.output {
+            case .text:
+                StandardStreams.writeLine("OK")
+            case .json:
+                var line = JSONLine()
+                line.add("ok", true)
+                line.add("region", Int(region))
+                line.add("store", Int(store))
+                StandardStreams.writeLine(line.text)
+            }
+        }
+    }
+}
+
+/// `kvctl operator list`.
+struct OperatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "operator", abstract: "The scheduler's running operators.", subcommands: [List.self])
+
+    /// `kvctl operator list`: what the scheduler is changing, per region.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the running operators.")
+
+        @OptionGroup var scheduler: ClientOptions
+
+        func run() throws {
+            let client = try scheduler.connectScheduler()
+            let operators = try clientCall { () throws(KVClientError) in try client.operators() }
+            let columns = ["region", "kind", "peer", "store", "reason", "age_ms"]
+            switch scheduler.output {
+            case .text:
+                var table = TextTable(columns.map { $0.uppercased() })
+                for fields in operators {
+                    table.append(columns.map { fields[$0].map { String(decoding: $0, as: UTF8.self) } ?? "" })
+                }
+                table.print()
+            case .json:
+                for fields in operators {
+                    var line = JSONLine()
+                    for column in columns {
+                        let text = fields[column].map { String(decoding: $0, as: UTF8.self) } ?? ""
+                        if let number = Int(text) { line.add(column, number) } else { line.add(column, text) }
+                    }
+                    StandardStreams.writeLine(line.text)
+                }
+            }
         }
     }
 }

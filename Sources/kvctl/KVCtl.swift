@@ -18,7 +18,7 @@ struct KVCtl: ParsableCommand {
         abstract: "Read and write the key-value store from the shell.",
         discussion: """
             The node is --node HOST:PORT or a Unix socket path, else $KV_NODE, else 127.0.0.1:20160. Cluster \
-            commands (tso, cluster, store, region) ask the scheduler: --sched ADDR, else $KV_SCHED, else \
+            commands (tso, cluster, store, region, operator) ask the scheduler: --sched ADDR, else $KV_SCHED, else \
             127.0.0.1:20100.
             Exit codes: 0 ok, 1 not found, 2 usage error, 3 unreachable or timed out, 4 conflict or aborted, \
             5 other server error, 6 a write whose outcome is unknown (sent, but no answer came). See kvctl(1).
@@ -26,14 +26,18 @@ struct KVCtl: ParsableCommand {
         version: ToolkitVersion.release,
         subcommands: [
             Get.self, Put.self, Delete.self, Scan.self, Batch.self, Ping.self, Stats.self, TSO.self,
-            ClusterCommand.self, StoreCommand.self, RegionCommand.self,
+            ClusterCommand.self, StoreCommand.self, RegionCommand.self, OperatorCommand.self,
         ])
 
     static func main() {
         runTool(
-            subcommands: ["get", "put", "delete", "scan", "batch", "ping", "stats", "tso", "cluster", "store", "region"],
+            subcommands: [
+                "get", "put", "delete", "scan", "batch", "ping", "stats", "tso", "cluster", "store", "region", "operator",
+            ],
             optionsTakingValues: ClientOptions.optionsTakingValues,
-            nestedSubcommands: ["cluster": ["status"], "store": ["list"], "region": ["list", "get"]])
+            nestedSubcommands: [
+                "cluster": ["status"], "store": ["list"], "region": ["list", "get", "transfer-leader"], "operator": ["list"],
+            ])
     }
 }
 

@@ -233,6 +233,26 @@ struct ClusterTests {
         #expect(try cluster.client().get(bytes("k2")) == bytes("v2"))
     }
 
+    @Test("kvctl region transfer-leader moves leadership to the chosen store; writes go on")
+    func leaderTransfer() throws {
+        let cluster = try LocalCluster()
+        let client = try cluster.client()
+        try client.put(bytes("before"), bytes("1"))
+        let region = try #require(try cluster.schedulerClient().regions().first)
+        let leader = try #require(try cluster.leaderIndex())
+        let target = (leader + 1) % 3
+        let targetStore = try cluster.storeID(of: target)
+        let result = try runCommand(
+            BuiltProducts.path(of: "kvctl"),
+            ["region", "transfer-leader", String(region.region.id), String(targetStore), "--wait", "20", "--sched", cluster.schedulerSocket],
+            directory: cluster.directory.path)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(try cluster.leaderIndex() == target)
+        try client.put(bytes("after"), bytes("2"))
+        #expect(try client.get(bytes("before")) == bytes("1"))
+        #expect(LocalCluster.wait(timeout: 10) { (try? cluster.schedulerClient().operators().isEmpty) == true })
+    }
+
     @Test("10 % of Raft messages dropped and random delays: kvbench check finds the history linearizable")
     func lossyNetwork() throws {
         let cluster = try LocalCluster()

@@ -271,6 +271,39 @@ struct SchedulerServiceTests {
         #expect(try remove.number("peer") == second + 2)
     }
 
+    @Test("a requested leader transfer is answered to the leader until the region reports the new leader")
+    func transferLeader() throws {
+        let directory = TemporaryDirectory()
+        let clock = ManualClock()
+        var options = SchedulerOptions()
+        options.maxReplicas = 2
+        let service = try Self.open(directory, clock: clock, options: options)
+        let ids = try Self.bootstrap(service)
+        let second = try fields(call(service, "ALLOC_ID 2")).number("first")
+        #expect(call(service, "PUT_STORE id=\(second) address=127.0.0.1:2") == .ok)
+        let peers = "peers=\(ids.peer):\(ids.store),\(second + 1):\(second)"
+        func heartbeat(leader: UInt64) -> Response {
+            call(service, "REGION_HEARTBEAT id=\(ids.region) start= end= conf_ver=2 version=1 \(peers) leader=\(leader)")
+        }
+        #expect(heartbeat(leader: ids.peer) == .ok)
+        #expect(errorCode(call(service, "TRANSFER_LEADER region=\(ids.region) store=999")) == .badArgument)
+        #expect(errorCode(call(service, "TRANSFER_LEADER region=999 store=\(second)")) == .regionNotFound)
+        #expect(fields(call(service, "TRANSFER_LEADER region=\(ids.region) store=\(ids.store)"))["already"] != nil)
+        #expect(call(service, "TRANSFER_LEADER region=\(ids.region) store=\(second)") == .ok)
+        #expect(errorCode(call(service, "TRANSFER_LEADER region=\(ids.region) store=\(second)")) == .conflict)
+        guard let running = call(service, "OPERATORS").recordWords, running.count == 1 else {
+            Issue.record("OPERATORS does not list the transfer")
+            return
+        }
+        #expect(try ProtocolFields(parsing: running[0]).text("kind") == "transfer_leader")
+        let answer = fields(heartbeat(leader: ids.peer))
+        #expect(try answer.text("operator") == "transfer_leader")
+        #expect(try answer.number("peer") == second + 1)
+        // The new leader reports: the operator is done.
+        #expect(heartbeat(leader: second + 1) == .ok)
+        #expect(call(service, "OPERATORS").recordWords?.isEmpty == true)
+    }
+
     @Test("bad requests get clear errors and data commands are refused")
     func badRequests() throws {
         let directory = TemporaryDirectory()
@@ -303,7 +336,8 @@ struct SchedulerProtocolTests {
             .storeHeartbeat(StoreHeartbeat(storeID: 4, regionCount: 3, leaderCount: 1, capacity: 100, available: 50)),
             .regionHeartbeat(RegionHeartbeat(region: region, leaderPeerID: 11, approximateSize: 1 << 20, approximateKeys: 42)),
             .regionByKey([0xFF, 0x00]), .regionByID(9), .regions(start: [], limit: 10),
-            .regions(start: Array("LIMIT".utf8), limit: 5), .stores, .store(4),
+            .regions(start: Array("LIMIT".utf8), limit: 5), .stores, .store(4), .transferLeader(regionID: 9, storeID: 2),
+            .operators,
         ]
         for request in requests {
             let line = Request.scheduler(request).encoded
