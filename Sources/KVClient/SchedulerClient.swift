@@ -110,6 +110,13 @@ public final class SchedulerClient {
         return fields["already"] == nil
     }
 
+    /// Starts draining a store (`REMOVE_STORE`); false when it was being removed already.
+    @discardableResult
+    public func removeStore(_ id: UInt64) throws(KVClientError) -> Bool {
+        let fields = try okFields(.removeStore(id))
+        return fields["already"] == nil
+    }
+
     /// The operators running, one field set each (`region= kind= peer= store= reason= age_ms=`).
     public func operators() throws(KVClientError) -> [ProtocolFields] {
         try recordFields(.operators)

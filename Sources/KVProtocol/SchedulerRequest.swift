@@ -34,6 +34,9 @@ public enum SchedulerRequest: Sendable, Hashable {
     case transferLeader(regionID: UInt64, storeID: UInt64)
     /// `OPERATORS` → a `ROW region= kind= peer= store= reason= age_ms=` line per running operator, `END`.
     case operators
+    /// `REMOVE_STORE id=S` → `OK`: drains store S (its replicas move to other stores, it gets no new ones);
+    /// its state is `offline` until it holds no replica, then `tombstone`.
+    case removeStore(UInt64)
 
     /// The most ids or timestamps one request may ask for.
     public static let maxBatch = 1 << 16
@@ -174,6 +177,8 @@ extension SchedulerRequest {
         case "OPERATORS":
             try expectCount(arguments, 0, usage: "OPERATORS")
             return .operators
+        case "REMOVE_STORE":
+            return .removeStore(try nonZero(try ProtocolFields(parsing: arguments), "id"))
         default:
             return nil
         }
@@ -263,6 +268,8 @@ extension SchedulerRequest {
             return ["TRANSFER_LEADER", "region=\(region)", "store=\(store)"]
         case .operators:
             return ["OPERATORS"]
+        case .removeStore(let id):
+            return ["REMOVE_STORE", "id=\(id)"]
         }
     }
 }

@@ -53,7 +53,7 @@ extension SchedulerService {
                 return .error(ProtocolError(.badArgument, "store id \(store.id) was not handed out by ALLOC_ID"))
             }
             if state.stores[store.id]?.descriptor != store {
-                try storage.save([.store(store)])
+                try storage.save([.store(store, removing: state.stores[store.id]?.isRemoving ?? false)])
                 if state.stores[store.id] == nil { logger.notice("store \(store.id) joined at \(store.address)") }
             }
             state.stores[store.id, default: StoreState(descriptor: store, lastHeartbeat: nil, lastSeen: now)].descriptor = store
@@ -112,6 +112,23 @@ extension SchedulerService {
                 kind: .transferLeader, regionID: regionID, peer: target, reason: "requested by a client", createdAt: now)
             state.operators[regionID] = transfer
             logger.info("operator: transfer_leader to peer \(target.id) on store \(storeID) for region \(regionID) (requested)")
+            return .ok
+
+        case .removeStore(let id):
+            guard var store = state.stores[id] else { return .error(ProtocolError(.storeNotFound, "no store \(id)")) }
+            if store.isRemoving { return .ok(["already=1"]) }
+            let remaining = state.stores.values.filter {
+                $0.descriptor.id != id && !$0.isRemoving && $0.health(at: now, options: options) != .down
+            }.count
+            guard remaining >= options.maxReplicas else {
+                return .error(ProtocolError(
+                    .badArgument,
+                    "removing store \(id) would leave \(remaining) store(s) for \(options.maxReplicas) replicas; add a store first"))
+            }
+            try storage.save([.store(store.descriptor, removing: true)])
+            store.isRemoving = true
+            state.stores[id] = store
+            logger.notice("store \(id) is being removed: its replicas move to other stores")
             return .ok
 
         case .operators:
@@ -179,6 +196,8 @@ extension SchedulerService {
         switch decision {
         case .none:
             return .ok
+        case .transferLeader(let peer, let reason):
+            newOperator = SchedulingOperator(kind: .transferLeader, regionID: region.id, peer: peer, reason: reason, createdAt: now)
         case .addPeer(let storeID, let reason):
             let peerID = try state.ids.next(count: 1) { (limit: UInt64) throws(SchedulerError) in
                 try storage.save([.idLimit(limit)])
@@ -233,7 +252,9 @@ extension SchedulerService {
         var fields = ProtocolFields()
         fields.append("id", store.descriptor.id)
         fields.append("address", store.descriptor.address)
-        fields.append("state", store.health(at: now, options: options).rawValue)
+        let regionCount = counts.regions[store.descriptor.id] ?? 0
+        fields.append(
+            "state", store.isRemoving ? (regionCount == 0 ? "tombstone" : "offline") : store.health(at: now, options: options).rawValue)
         fields.append("regions", counts.regions[store.descriptor.id] ?? 0)
         fields.append("leaders", counts.leaders[store.descriptor.id] ?? 0)
         fields.append("capacity", store.lastHeartbeat?.capacity ?? 0)

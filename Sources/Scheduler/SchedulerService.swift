@@ -60,7 +60,10 @@ public final class SchedulerService: NodeService {
         let now = clock.monotonicMilliseconds()
         startedAt = now
         var stores: [UInt64: StoreState] = [:]
-        for store in contents.stores { stores[store.id] = StoreState(descriptor: store, lastHeartbeat: nil, lastSeen: now) }
+        for store in contents.stores {
+            stores[store.id] = StoreState(
+                isRemoving: contents.removingStores.contains(store.id), descriptor: store, lastHeartbeat: nil, lastSeen: now)
+        }
         var regions = RegionMap()
         for region in contents.regions {
             regions.place(RegionMap.Entry(region: region, leaderPeerID: 0, approximateSize: 0, approximateKeys: 0))

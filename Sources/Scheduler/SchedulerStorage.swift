@@ -8,7 +8,7 @@ import KVProtocol
 /// | `cluster` | `cluster_id=N bootstrapped=0\|1` |
 /// | `tso` | the timestamp oracle's high-water mark, physical milliseconds |
 /// | `id` | the id allocator's high-water mark |
-/// | `store/` + big-endian id | the store's fields (`id= address=`) |
+/// | `store/` + big-endian id | the store's fields (`id= address=`, `removing=1` while it is drained) |
 /// | `region/` + big-endian id | the region's fields (`id= start= end= conf_ver= version= peers=`) |
 ///
 /// Values are protocol words, so `kvdump sched` and `mdb_dump` show them as text. Every write is a durable
@@ -31,6 +31,8 @@ public final class SchedulerStorage {
         public var idLimit: UInt64 = 0
         /// Registered stores.
         public var stores: [StoreDescriptor] = []
+        /// Stores being removed (`kvctl store remove`): their replicas move elsewhere.
+        public var removingStores: Set<UInt64> = []
         /// Known regions.
         public var regions: [Region] = []
     }
@@ -77,6 +79,7 @@ public final class SchedulerStorage {
                 for pair in try txn.scan(in: .meta, range: Key.range(Key.storePrefix)) {
                     let fields = try Self.fields(pair.value, key: "store")
                     contents.stores.append(StoreDescriptor(id: try fields.number("id"), address: try fields.text("address")))
+                    if fields["removing"] == Array("1".utf8) { contents.removingStores.insert(try fields.number("id")) }
                 }
                 for pair in try txn.scan(in: .meta, range: Key.range(Key.regionPrefix)) {
                     contents.regions.append(try Region(fields: try Self.fields(pair.value, key: "region")))
@@ -100,8 +103,8 @@ public final class SchedulerStorage {
         case timestampLimit(UInt64)
         /// Raises the id allocator's high-water mark.
         case idLimit(UInt64)
-        /// Adds or replaces a store.
-        case store(StoreDescriptor)
+        /// Adds or replaces a store; `removing` marks one being drained.
+        case store(StoreDescriptor, removing: Bool = false)
         /// Adds or replaces a region.
         case region(Region)
         /// Removes a region (merged into, or replaced by, newer ones).
@@ -123,10 +126,11 @@ public final class SchedulerStorage {
                         try txn.put(Self.text(String(limit)), for: Key.timestamp, in: .meta)
                     case .idLimit(let limit):
                         try txn.put(Self.text(String(limit)), for: Key.id, in: .meta)
-                    case .store(let store):
+                    case .store(let store, let removing):
                         var fields = ProtocolFields()
                         fields.append("id", store.id)
                         fields.append("address", store.address)
+                        if removing { fields.append("removing", 1) }
                         try txn.put(Self.text(fields.words.joined(separator: " ")), for: Key.store(store.id), in: .meta)
                     case .region(let region):
                         try txn.put(Self.text(region.fields.words.joined(separator: " ")), for: Key.region(region.id), in: .meta)

@@ -12,6 +12,8 @@ public struct StoreState: Sendable, Hashable {
         case down
     }
 
+    /// Whether the store is being removed: its replicas move elsewhere and it gets no new ones.
+    public var isRemoving = false
     /// Id and address.
     public var descriptor: StoreDescriptor
     /// The last heartbeat's report, if one came since the scheduler started.

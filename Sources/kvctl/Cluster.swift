@@ -107,7 +107,7 @@ struct ClusterCommand: ParsableCommand {
 /// `kvctl store list`.
 struct StoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "store", abstract: "The cluster's stores.", subcommands: [List.self])
+        commandName: "store", abstract: "The cluster's stores.", subcommands: [List.self, Remove.self])
 
     /// `kvctl store list`: every store with its state and counts.
     struct List: ParsableCommand {
@@ -131,6 +131,56 @@ struct StoreCommand: ParsableCommand {
                 table.print()
             case .json:
                 for store in stores { StandardStreams.writeLine(storeJSON(store)) }
+            }
+        }
+    }
+}
+
+extension StoreCommand {
+    /// `kvctl store remove ID`: drains a store.
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Drain a store: its replicas move to other stores; it is a tombstone once it holds none.",
+            discussion: """
+                Prints OK once the scheduler marked the store; with --wait, once the store holds no replica \
+                (state tombstone), or exits 3 after that many seconds. The node itself keeps running: stop it \
+                when it is a tombstone.
+                """)
+
+        @Argument(help: "The store id.")
+        var id: UInt64
+
+        @Option(help: ArgumentHelp("Seconds to wait until the store is empty (0: do not wait).", valueName: "s"))
+        var wait: Double = 0
+
+        @OptionGroup var scheduler: ClientOptions
+
+        func validate() throws {
+            guard wait >= 0 && wait <= 86_400 else { throw ValidationError("--wait must be 0 to 86400 seconds") }
+        }
+
+        func run() throws {
+            let client = try scheduler.connectScheduler()
+            try clientCall { () throws(KVClientError) in _ = try client.removeStore(id) }
+            if wait > 0 {
+                let deadline = Date().addingTimeInterval(wait)
+                while try clientCall({ () throws(KVClientError) in
+                    try client.stores().first { $0.descriptor.id == id }?.state
+                }) != "tombstone" {
+                    guard Date() < deadline else {
+                        throw KVCtlFailure(exitCode: KVCtlFailure.unreachable, message: "store \(id) still holds replicas after \(wait) s")
+                    }
+                    usleep(200_000)
+                }
+            }
+            switch scheduler.output {
+            case .text:
+                StandardStreams.writeLine("OK")
+            case .json:
+                var line = JSONLine()
+                line.add("ok", true)
+                line.add("store", Int(id))
+                StandardStreams.writeLine(line.text)
             }
         }
     }

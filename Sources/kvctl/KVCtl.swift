@@ -36,7 +36,7 @@ struct KVCtl: ParsableCommand {
             ],
             optionsTakingValues: ClientOptions.optionsTakingValues,
             nestedSubcommands: [
-                "cluster": ["status"], "store": ["list"], "region": ["list", "get", "transfer-leader"], "operator": ["list"],
+                "cluster": ["status"], "store": ["list", "remove"], "region": ["list", "get", "transfer-leader"], "operator": ["list"],
             ])
     }
 }

@@ -253,6 +253,32 @@ struct ClusterTests {
         #expect(LocalCluster.wait(timeout: 10) { (try? cluster.schedulerClient().operators().isEmpty) == true })
     }
 
+    @Test("kvctl store remove drains the leader's store while clients write: its replica moves, no client error")
+    func storeDrain() throws {
+        let cluster = try LocalCluster(nodes: 4)
+        let writers = BackgroundWriters(cluster: cluster, writers: 2)
+        LocalCluster.wait(timeout: 20) { writers.acknowledgedCount >= 100 }
+        let leader = try #require(try cluster.leaderIndex())
+        let store = try cluster.storeID(of: leader)
+        let result = try runCommand(
+            BuiltProducts.path(of: "kvctl"),
+            ["store", "remove", String(store), "--wait", "60", "--sched", cluster.schedulerSocket],
+            directory: cluster.directory.path, timeout: 90)
+        #expect(result.status == 0, "\(result.standardError)")
+        let before = writers.acknowledgedCount
+        #expect(LocalCluster.wait(timeout: 20) { writers.acknowledgedCount >= before + 50 })
+        let outcome = writers.stop()
+        #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(5))")
+        let region = try #require(try cluster.schedulerClient().regions().first)
+        #expect(region.region.peers.count == 3)
+        #expect(!region.region.peers.contains { $0.storeID == store })
+        #expect(region.leaderStoreID != store)
+        let reader = try cluster.client()
+        var missing: [String] = []
+        for (key, value) in outcome.acknowledged where try reader.get(bytes(key)) != bytes(value) { missing.append(key) }
+        #expect(missing.isEmpty, "acknowledged writes lost: \(missing.prefix(10))")
+    }
+
     @Test("10 % of Raft messages dropped and random delays: kvbench check finds the history linearizable")
     func lossyNetwork() throws {
         let cluster = try LocalCluster()

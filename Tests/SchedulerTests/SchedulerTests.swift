@@ -304,6 +304,51 @@ struct SchedulerServiceTests {
         #expect(call(service, "OPERATORS").recordWords?.isEmpty == true)
     }
 
+    @Test("removing the store of a region's leader: a replacement is added, leadership moves, then the peer goes")
+    func storeRemoval() throws {
+        let directory = TemporaryDirectory()
+        let clock = ManualClock()
+        var options = SchedulerOptions()
+        options.maxReplicas = 2
+        let service = try Self.open(directory, clock: clock, options: options)
+        let ids = try Self.bootstrap(service)
+        let first = try fields(call(service, "ALLOC_ID 3")).number("first")
+        let (second, third, secondPeer) = (first, first + 1, first + 2)
+        #expect(call(service, "PUT_STORE id=\(second) address=127.0.0.1:2") == .ok)
+        var peers = [(ids.peer, ids.store), (secondPeer, second)]
+        var leader = ids.peer
+        var confVersion: UInt64 = 2
+        func heartbeat() -> Response {
+            let list = peers.map { "\($0.0):\($0.1)" }.joined(separator: ",")
+            return call(service, "REGION_HEARTBEAT id=\(ids.region) start= end= conf_ver=\(confVersion) version=1 peers=\(list) leader=\(leader)")
+        }
+        #expect(heartbeat() == .ok)
+        // Two stores for two replicas: removing one would leave too few.
+        #expect(errorCode(call(service, "REMOVE_STORE id=\(ids.store)")) == .badArgument)
+        #expect(call(service, "PUT_STORE id=\(third) address=127.0.0.1:3") == .ok)
+        #expect(call(service, "REMOVE_STORE id=\(ids.store)") == .ok)
+        #expect(try fields(call(service, "STORE \(ids.store)")).text("state") == "offline")
+        // 1. a replacement on the third store
+        let add = fields(heartbeat())
+        #expect(try add.text("operator") == "add_peer")
+        #expect(try add.number("store") == third)
+        peers.append((try add.number("peer"), third))
+        confVersion += 1
+        // 2. the leader sits on the store being removed: leadership moves first
+        let transfer = fields(heartbeat())
+        #expect(try transfer.text("operator") == "transfer_leader")
+        leader = try transfer.number("peer")
+        #expect(leader != ids.peer)
+        // 3. then the drained peer goes
+        let remove = fields(heartbeat())
+        #expect(try remove.text("operator") == "remove_peer")
+        #expect(try remove.number("peer") == ids.peer)
+        peers.removeAll { $0.0 == ids.peer }
+        confVersion += 1
+        #expect(heartbeat() == .ok)
+        #expect(try fields(call(service, "STORE \(ids.store)")).text("state") == "tombstone")
+    }
+
     @Test("bad requests get clear errors and data commands are refused")
     func badRequests() throws {
         let directory = TemporaryDirectory()
@@ -337,7 +382,7 @@ struct SchedulerProtocolTests {
             .regionHeartbeat(RegionHeartbeat(region: region, leaderPeerID: 11, approximateSize: 1 << 20, approximateKeys: 42)),
             .regionByKey([0xFF, 0x00]), .regionByID(9), .regions(start: [], limit: 10),
             .regions(start: Array("LIMIT".utf8), limit: 5), .stores, .store(4), .transferLeader(regionID: 9, storeID: 2),
-            .operators,
+            .operators, .removeStore(3),
         ]
         for request in requests {
             let line = Request.scheduler(request).encoded
