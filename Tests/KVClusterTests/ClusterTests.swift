@@ -279,6 +279,30 @@ struct ClusterTests {
         #expect(missing.isEmpty, "acknowledged writes lost: \(missing.prefix(10))")
     }
 
+    @Test("a node down past the max store down time: its replica is replaced on the spare node")
+    func downStoreReplaced() throws {
+        let cluster = try LocalCluster(nodes: 4, schedulerArguments: ["--max-store-down-time", "4s"])
+        let client = try cluster.client()
+        try client.put(bytes("k"), bytes("v"))
+        let region = try #require(try cluster.schedulerClient().regions().first)
+        let leader = try #require(try cluster.leaderIndex())
+        let spare = try #require((0..<4).first { index in
+            let store = try? cluster.storeID(of: index)
+            return !region.region.peers.contains { $0.storeID == store }
+        })
+        let victim = (0..<4).first { $0 != leader && $0 != spare }!
+        let victimStore = try cluster.storeID(of: victim)
+        let spareStore = try cluster.storeID(of: spare)
+        cluster.killNode(victim)
+        #expect(LocalCluster.wait(timeout: 30) {
+            guard let now = try? cluster.schedulerClient().regions().first else { return false }
+            return now.region.peers.count == 3 && !now.region.peers.contains { $0.storeID == victimStore }
+                && now.region.peers.contains { $0.storeID == spareStore }
+        })
+        #expect(LocalCluster.wait(timeout: 20) { (try? cluster.stat("keys", of: spare)) == 1 })
+        try client.put(bytes("k2"), bytes("v2"))
+    }
+
     @Test("10 % of Raft messages dropped and random delays: kvbench check finds the history linearizable")
     func lossyNetwork() throws {
         let cluster = try LocalCluster()

@@ -12,15 +12,17 @@ final class LocalCluster: @unchecked Sendable {
     private(set) var nodes: [ChildProcess?]
     private var starts = 0
     let nodeArguments: [String]
+    let schedulerArguments: [String]
 
     /// Starts kvsched, then node 0 (which bootstraps the cluster), then the others; returns once the first
     /// region has `nodeCount` replicas and a leader.
-    init(nodes nodeCount: Int = 3, nodeArguments: [String] = [], timeout: Double = 60) throws {
+    init(nodes nodeCount: Int = 3, nodeArguments: [String] = [], schedulerArguments: [String] = [], timeout: Double = 60) throws {
         let replicas = min(nodeCount, 3)
         directory = TemporaryDirectory(prefix: "kvcluster")
         schedulerSocket = directory.file("sched.sock")
         nodes = Array(repeating: nil, count: nodeCount)
         self.nodeArguments = nodeArguments
+        self.schedulerArguments = schedulerArguments
         try startScheduler()
         try startNode(0)
         for index in 1..<nodeCount { try startNode(index) }
@@ -41,7 +43,7 @@ final class LocalCluster: @unchecked Sendable {
         let process = try ChildProcess(
             BuiltProducts.path(of: "kvsched"),
             ["--data", directory.file("sched"), "--socket", schedulerSocket, "--store-disconnect-time", "2s",
-             "--log-level", "warning"],
+             "--log-level", "warning"] + schedulerArguments,
             directory: directory.path, name: "kvsched-\(starts)")
         scheduler = process
         guard process.waitForLine(startingWith: "listening on", timeout: 30) != nil else {
