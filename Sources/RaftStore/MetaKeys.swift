@@ -27,6 +27,10 @@ public enum MetaKeys {
     public static func applied(_ id: UInt64) -> [UInt8] { appliedPrefix + bigEndian(id) }
     /// `snapshot/` + big-endian region id: index and term of the last snapshot installed into LMDB.
     public static let snapshotPrefix = Array("snapshot/".utf8)
+    /// `tombstone/` + big-endian region id: the `conf_ver` at which this store's peer was removed.
+    public static let tombstonePrefix = Array("tombstone/".utf8)
+    /// The key of a region's tombstone.
+    public static func tombstone(_ id: UInt64) -> [UInt8] { tombstonePrefix + bigEndian(id) }
     /// The key of a region's last installed snapshot.
     public static func snapshot(_ id: UInt64) -> [UInt8] { snapshotPrefix + bigEndian(id) }
 
@@ -52,6 +56,8 @@ public struct StoreMeta: Sendable {
     public var regions: [UInt64: Region] = [:]
     /// Applied index per region (absent: 0).
     public var applied: [UInt64: UInt64] = [:]
+    /// Regions whose peer here was removed, with the `conf_ver` of the removal.
+    public var tombstones: [UInt64: UInt64] = [:]
     /// The last snapshot installed into LMDB per region: its index and term.
     public var snapshots: [UInt64: (index: UInt64, term: UInt64)] = [:]
 
@@ -82,6 +88,14 @@ public struct StoreMeta: Sendable {
                 let id = UnsafeRawBufferPointer(rebasing: key[MetaKeys.snapshotPrefix.count...]).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
                 var r = BinaryReader(Array(value), what: "snapshot record")
                 snapshots[id] = (try r.u64(), try r.u64())
+                return true
+            }
+            try txn.forEach(in: .meta, range: KeyRange(lower: MetaKeys.tombstonePrefix, upper: Array("tombstone0".utf8))) { key, value in
+                guard key.count == MetaKeys.tombstonePrefix.count + 8 else {
+                    throw DecodingError(description: "meta key of \(key.count) bytes under tombstone/")
+                }
+                let id = UnsafeRawBufferPointer(rebasing: key[MetaKeys.tombstonePrefix.count...]).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                tombstones[id] = try MetaKeys.decodeIndex(Array(value))
                 return true
             }
         } catch let error as DecodingError {

@@ -93,6 +93,8 @@ extension RaftStore {
         case .append, .heartbeat, .snapshot: break
         default: return nil
         }
+        // A region this store's peer was removed from comes back only through a newer membership change.
+        if let removedAt = tombstones[envelope.region.id], envelope.region.epoch.confVersion <= removedAt { return nil }
         // The leader's view of the region; a snapshot or the replayed log brings the state that goes with it.
         var region = envelope.region
         if region.peer(onStore: storeIdentity.storeID) == nil { region.peers.append(envelope.to) }
@@ -296,6 +298,18 @@ extension RaftStore {
         for (id, peer) in peers where peer.isRemoved {
             peers[id] = nil
             dropProposalsAsNotLeader(peer)
+            // A tombstone, so that messages still in flight from the region's other peers cannot recreate it;
+            // the region's record goes, so a restart does not either. (Its data and log entries stay.)
+            do {
+                try environment.write { txn in
+                    try txn.put(MetaKeys.bigEndian(peer.region.epoch.confVersion), for: MetaKeys.tombstone(id), in: .meta)
+                    _ = try txn.delete(MetaKeys.region(id), in: .meta)
+                }
+                statistics.lmdbCommits.add(1, ordering: .relaxed)
+            } catch {
+                fail(RaftStoreError(.storageFailed, "recording region \(id)'s tombstone failed: \(error)"))
+            }
+            tombstones[id] = peer.region.epoch.confVersion
             logger.notice("region \(id): this store's peer \(peer.peerID) was removed from the region")
         }
         statistics.regions.store(peers.count, ordering: .relaxed)

@@ -111,6 +111,9 @@ public final class RaftStore {
     var nextReadContext: UInt64 = 0
     /// Leaders and regions of this store, refreshed every turn for heartbeats and `STATS`.
     let leadership = Mutex<[LeaderReport]>([])
+    /// Regions whose peer here was removed (`conf_ver` of the removal): stale messages must not recreate them.
+    /// Loop-owned.
+    var tombstones: [UInt64: UInt64] = [:]
     /// Every local region as of the last turn, for threads that check request contexts.
     let regionViews = Mutex<[UInt64: Region]>([:])
     let peerCount = Atomic<Int>(0)
@@ -183,8 +186,9 @@ public final class RaftStore {
             } else {
                 transport = nil
             }
-            let applied = try environment.read { try StoreMeta(reading: $0) }.applied
-            try createPeers(regions: regions, applied: applied)
+            let current = try environment.read { try StoreMeta(reading: $0) }
+            tombstones = current.tombstones
+            try createPeers(regions: regions, applied: current.applied)
         } catch {
             log.close()
             environment.close()
