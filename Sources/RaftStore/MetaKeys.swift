@@ -19,9 +19,9 @@ public enum MetaKeys {
     /// Prefix of the applied indexes.
     public static let appliedPrefix = Array("applied/".utf8)
 
-    /// The key of a region's state.
     /// The key kvsched keeps its cluster record under; a directory holding it is a scheduler's, not a node's.
     static let schedulerMarker = Array("cluster".utf8)
+    /// The key of a region's state.
     public static func region(_ id: UInt64) -> [UInt8] { regionPrefix + bigEndian(id) }
     /// The key of a region's applied index.
     public static func applied(_ id: UInt64) -> [UInt8] { appliedPrefix + bigEndian(id) }

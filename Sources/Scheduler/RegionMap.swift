@@ -75,13 +75,6 @@ public struct RegionMap: Sendable {
         byStart.insert((entry.region.startKey, entry.region.id), at: insertAt)
     }
 
-    /// Updates leader and size of a known region.
-    public mutating func update(_ id: UInt64, leaderPeerID: UInt64, size: UInt64, keys: UInt64) {
-        byID[id]?.leaderPeerID = leaderPeerID
-        byID[id]?.approximateSize = size
-        byID[id]?.approximateKeys = keys
-    }
-
     /// Removes a region.
     public mutating func remove(_ id: UInt64) {
         guard let old = byID.removeValue(forKey: id) else { return }

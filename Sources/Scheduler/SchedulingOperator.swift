@@ -5,7 +5,7 @@ import KVProtocol
 public struct SchedulingOperator: Sendable, Hashable {
     /// What to change.
     public enum Kind: String, Sendable, Hashable {
-        /// Add a peer (a Raft learner first, then voter — the node decides how) on a store.
+        /// Add a peer on a store (a voter at once: the Raft library has no learners yet).
         case addPeer = "add_peer"
         /// Remove a peer.
         case removePeer = "remove_peer"
