@@ -196,12 +196,16 @@ extension RaftStore {
         }
         finishFlushInFlight()
         sealRound()
-        let layers = working.active
+        // Every unflushed layer, oldest first (a flush that failed and waits for its retry included): they
+        // become durable in this transaction.
+        let layers = Array(working.layers.reversed())
         var applied = peers.mapValues(\.appliedIndex)
         applied[peer.region.id] = snapshot.metadata.index
         let range = KeyRange(
             lower: data.region.startKey.isEmpty ? nil : data.region.startKey,
             upper: data.region.endKey.isEmpty ? nil : data.region.endKey)
+        // Readers on other threads retry when LMDB may have moved under the layers they copied (as for a flush).
+        flushesBegun.add(1, ordering: .sequentiallyConsistent)
         try environment.write { txn in
             for layer in layers {
                 for i in 0..<layer.count {
@@ -221,6 +225,8 @@ extension RaftStore {
         }
         statistics.lmdbCommits.add(1, ordering: .relaxed)
         working = UnflushedChanges()
+        flush = nil
+        flushRetryAt = nil
         publish()
         for other in peers.values {
             other.durableAppliedIndex = applied[other.region.id] ?? other.durableAppliedIndex
