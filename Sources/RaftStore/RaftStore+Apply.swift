@@ -202,6 +202,16 @@ extension RaftStore: NodeService {
     /// Answers reads from the published unflushed changes over an LMDB snapshot taken after them (again, in
     /// the rare case that a flush began in between).
     public func read(_ requests: [Request]) -> [Response] {
+        // Raft traffic and fault settings act once: never inside the retry loop below.
+        if requests.contains(where: \.isNodeControl) {
+            return requests.map { request in
+                switch request {
+                case .raft(let chunk): receive(chunk)
+                case .fault(let faults): injectFaults(faults)
+                default: read([request])[0]
+                }
+            }
+        }
         while true {
             let flushes = flushesBegun.load(ordering: .sequentiallyConsistent)
             let changes = published.withLock { $0 }
@@ -244,6 +254,16 @@ extension RaftStore: NodeService {
             }
         } else if submission.scheduleOnSubmitter == nil {
             wakeLoopIfWorkRemains()
+        }
+    }
+}
+
+extension Request {
+    /// Whether the request is node-to-node traffic or test control (`RAFT`, `FAULT`), not about data.
+    var isNodeControl: Bool {
+        switch self {
+        case .raft, .fault: true
+        default: false
         }
     }
 }
