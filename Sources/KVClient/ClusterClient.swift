@@ -174,7 +174,11 @@ public final class ClusterClient {
     }
 
     private func connect(_ address: String) throws(KVClientError) -> LineConnection {
-        if let open = connections[address] { return open }
+        if let open = connections[address] {
+            // An idle pooled connection has nothing to read unless the node closed it (restarted, say).
+            if !open.stream.isClosedByPeer && open.stream.unreadCount == 0 { return open }
+            connections[address] = nil
+        }
         let connection = try LineConnection(to: try NodeAddress(parsing: address), timeout: max(1, deadline))
         connections[address] = connection
         return connection

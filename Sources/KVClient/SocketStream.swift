@@ -90,6 +90,15 @@ public final class SocketStream {
     }
 
     /// Tells the peer that nothing more will be sent (half-close); reading goes on.
+    /// Whether the other side closed the connection (or sent something nobody asked for) while it sat idle:
+    /// checked without blocking before a pooled connection is reused, so a request is never written into a
+    /// connection that is already dead — where its fate would look unknown.
+    public var isClosedByPeer: Bool {
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&poller, 1, 0)
+        return ready != 0
+    }
+
     public func finishWriting() {
         shutdown(descriptor, Int32(SHUT_WR))
     }

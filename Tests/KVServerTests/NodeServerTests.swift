@@ -7,6 +7,19 @@ import Testing
 
 @Suite("Standalone node over a real socket", .timeLimit(.minutes(2)))
 struct NodeServerTests {
+    @Test("an idle connection knows when the server closed it, before anything is written into it")
+    func closedByPeer() throws {
+        let fixture = try ServerFixture()
+        let connection = try fixture.connection()
+        #expect(try connection.call(.ping) == .pong)
+        #expect(!connection.stream.isClosedByPeer)
+        // QUIT: the server answers, then closes its side.
+        #expect(try connection.call(.quit) == .ok(["bye"]))
+        let deadline = Date().addingTimeInterval(10)
+        while !connection.stream.isClosedByPeer && Date() < deadline { usleep(10_000) }
+        #expect(connection.stream.isClosedByPeer)
+    }
+
     @Test("pipelined requests from several connections are all answered, in order")
     func pipelinedConnections() throws {
         let fixture = try ServerFixture()
