@@ -2,6 +2,7 @@ import KVProtocol
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -50,6 +51,7 @@ public final class NodeServer {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private var listeners: [Channel] = []
+    private let shutDown = Atomic<Bool>(false)
 
     /// Creates a server; nothing listens until ``start()``.
     ///
@@ -107,6 +109,9 @@ public final class NodeServer {
     /// Stops accepting connections, lets the service finish the writes already queued (``NodeService/stop()``),
     /// closes connections and stops the event loops. Idempotent.
     public func shutdown() {
+        // Only once: a second close of the listeners would wait forever on event loops already gone (a signal
+        // and a storage failure may both ask for it).
+        guard !shutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
         for listener in listeners { try? listener.close().wait() }
         store.stop()
         try? group.syncShutdownGracefully()

@@ -20,6 +20,14 @@ struct NodeServerTests {
         #expect(connection.stream.isClosedByPeer)
     }
 
+    @Test("shutting the server down twice returns (a signal and a storage failure may both ask)")
+    func shutdownTwice() throws {
+        let fixture = try ServerFixture()
+        #expect(try fixture.client().get(bytes("k")) == nil)
+        fixture.server.shutdown()
+        fixture.server.shutdown()  // and once more in the fixture's deinit
+    }
+
     @Test("pipelined requests from several connections are all answered, in order")
     func pipelinedConnections() throws {
         let fixture = try ServerFixture()
