@@ -162,26 +162,10 @@ extension StoreCommand {
         func run() throws {
             let client = try scheduler.connectScheduler()
             try clientCall { () throws(KVClientError) in _ = try client.removeStore(id) }
-            if wait > 0 {
-                let deadline = Date().addingTimeInterval(wait)
-                while try clientCall({ () throws(KVClientError) in
-                    try client.stores().first { $0.descriptor.id == id }?.state
-                }) != "tombstone" {
-                    guard Date() < deadline else {
-                        throw KVCtlFailure(exitCode: KVCtlFailure.unreachable, message: "store \(id) still holds replicas after \(wait) s")
-                    }
-                    usleep(200_000)
-                }
+            try waitUntil(wait, pause: 0.2, failure: "store \(id) still holds replicas after \(wait) s") { () throws(KVClientError) in
+                try client.stores().first { $0.descriptor.id == id }?.state == "tombstone"
             }
-            switch scheduler.output {
-            case .text:
-                StandardStreams.writeLine("OK")
-            case .json:
-                var line = JSONLine()
-                line.add("ok", true)
-                line.add("store", Int(id))
-                StandardStreams.writeLine(line.text)
-            }
+            printOK(scheduler.output, ["store": id])
         }
     }
 }
@@ -268,27 +252,10 @@ extension RegionCommand {
         func run() throws {
             let client = try scheduler.connectScheduler()
             try clientCall { () throws(KVClientError) in _ = try client.transferLeader(region: region, to: store) }
-            if wait > 0 {
-                let deadline = Date().addingTimeInterval(wait)
-                while try clientCall({ () throws(KVClientError) in try client.region(id: region).leaderStoreID }) != store {
-                    guard Date() < deadline else {
-                        throw KVCtlFailure(
-                            exitCode: KVCtlFailure.unreachable,
-                            message: "region \(region) is not led by store \(store) after \(wait) s")
-                    }
-                    usleep(100_000)
-                }
+            try waitUntil(wait, pause: 0.1, failure: "region \(region) is not led by store \(store) after \(wait) s") { () throws(KVClientError) in
+                try client.region(id: region).leaderStoreID == store
             }
-            switch scheduler.output {
-            case .text:
-                StandardStreams.writeLine("OK")
-            case .json:
-                var line = JSONLine()
-                line.add("ok", true)
-                line.add("region", Int(region))
-                line.add("store", Int(store))
-                StandardStreams.writeLine(line.text)
-            }
+            printOK(scheduler.output, ["region": region, "store": store])
         }
     }
 }
@@ -326,6 +293,32 @@ struct OperatorCommand: ParsableCommand {
                 }
             }
         }
+    }
+}
+
+/// Polls `condition` every `pause` seconds for up to `seconds` (not at all when 0); past that, exit 3 with
+/// `failure`.
+private func waitUntil(
+    _ seconds: Double, pause: Double, failure: String, _ condition: () throws(KVClientError) -> Bool
+) throws {
+    guard seconds > 0 else { return }
+    let deadline = Date().addingTimeInterval(seconds)
+    while try !clientCall(condition) {
+        guard Date() < deadline else { throw KVCtlFailure(exitCode: KVCtlFailure.unreachable, message: failure) }
+        usleep(UInt32(pause * 1_000_000))
+    }
+}
+
+/// `OK`, or `{"ok":true, ...}` with the ids the command acted on.
+private func printOK(_ format: OutputFormat, _ ids: KeyValuePairs<String, UInt64>) {
+    switch format {
+    case .text:
+        StandardStreams.writeLine("OK")
+    case .json:
+        var line = JSONLine()
+        line.add("ok", true)
+        for (name, id) in ids { line.add(name, Int(id)) }
+        StandardStreams.writeLine(line.text)
     }
 }
 
