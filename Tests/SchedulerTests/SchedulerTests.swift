@@ -100,6 +100,12 @@ struct SchedulerServiceTests {
         try SchedulerService(storage: try SchedulerStorage(directory: directory.file("sched")), options: options, clock: clock.clock)
     }
 
+    static func open(_ directory: TemporaryDirectory, clock: ManualClock, maxReplicas: Int) throws -> SchedulerService {
+        var options = SchedulerOptions()
+        options.maxReplicas = maxReplicas
+        return try open(directory, clock: clock, options: options)
+    }
+
     /// Allocates ids and bootstraps with store `storeID`'s first region.
     static func bootstrap(_ service: SchedulerService, address: String = "127.0.0.1:1") throws -> (store: UInt64, region: UInt64, peer: UInt64) {
         let first = try fields(call(service, "ALLOC_ID 3")).number("first")
@@ -274,10 +280,7 @@ struct SchedulerServiceTests {
     @Test("a requested leader transfer is answered to the leader until the region reports the new leader")
     func transferLeader() throws {
         let directory = TemporaryDirectory()
-        let clock = ManualClock()
-        var options = SchedulerOptions()
-        options.maxReplicas = 2
-        let service = try Self.open(directory, clock: clock, options: options)
+        let service = try Self.open(directory, clock: ManualClock(), maxReplicas: 2)
         let ids = try Self.bootstrap(service)
         let second = try fields(call(service, "ALLOC_ID 2")).number("first")
         #expect(call(service, "PUT_STORE id=\(second) address=127.0.0.1:2") == .ok)
@@ -307,10 +310,7 @@ struct SchedulerServiceTests {
     @Test("removing the store of a region's leader: a replacement is added, leadership moves, then the peer goes")
     func storeRemoval() throws {
         let directory = TemporaryDirectory()
-        let clock = ManualClock()
-        var options = SchedulerOptions()
-        options.maxReplicas = 2
-        let service = try Self.open(directory, clock: clock, options: options)
+        let service = try Self.open(directory, clock: ManualClock(), maxReplicas: 2)
         let ids = try Self.bootstrap(service)
         let first = try fields(call(service, "ALLOC_ID 3")).number("first")
         let (second, third, secondPeer) = (first, first + 1, first + 2)
