@@ -115,15 +115,18 @@ public final class ClusterClient {
                 }
                 lastError = KVClientError(error)
             case .epochNotMatch:
-                // The error carries the region as the node knows it now: use it without asking the scheduler.
-                let words = error.message.split(separator: " ").prefix { $0.contains("=") }.map { Array($0.utf8)[...] }
-                if let fields = try? ProtocolFields(parsing: words), let current = try? Region(fields: fields),
-                    current.epoch.version >= region.region.epoch.version, current.epoch.confVersion >= region.region.epoch.confVersion
+                // The error carries the region as the node knows it now, and the regions split off it: use them
+                // without asking the scheduler (their leader is most likely this node too; NOT_LEADER corrects).
+                let current = Self.regions(in: error.message)
+                if let first = current.first, first.id == region.region.id,
+                    first.epoch.version >= region.region.epoch.version, first.epoch.confVersion >= region.region.epoch.confVersion
                 {
-                    var updated = region
-                    updated.region = current
-                    for (id, known) in regions where overlaps(known.region, current) { regions[id] = nil }
-                    regions[current.id] = updated
+                    for fresh in current {
+                        for (id, known) in regions where overlaps(known.region, fresh) { regions[id] = nil }
+                        var updated = region
+                        updated.region = fresh
+                        regions[fresh.id] = updated
+                    }
                 } else {
                     forget(region.region.id)
                     sleep(&backoff, until: end)
@@ -142,6 +145,17 @@ public final class ClusterClient {
         // Every write that was sent and not answered has thrown `outcomeUnknown` already: what is left was
         // refused, or never reached a leader.
         throw lastError
+    }
+
+    /// The regions at the start of an `EPOCH_NOT_MATCH` message: groups of `name=value` words, each starting
+    /// with `id=`.
+    static func regions(in message: String) -> [Region] {
+        var groups: [[ArraySlice<UInt8>]] = []
+        for word in message.split(separator: " ").prefix(while: { $0.contains("=") }) {
+            if word.hasPrefix("id=") || groups.isEmpty { groups.append([]) }
+            groups[groups.count - 1].append(Array(word.utf8)[...])
+        }
+        return groups.compactMap { words in (try? ProtocolFields(parsing: words)).flatMap { try? Region(fields: $0) } }
     }
 
     /// The region holding `key`, from the cache or the scheduler.
@@ -232,6 +246,22 @@ public final class ClusterClient {
         return words.first == "1"
     }
 
+    /// Splits the region holding `key` so that a new region starts at `key`, and returns the two regions
+    /// (left, right) as the leader reports them after the split applied. Splitting where a region already
+    /// starts changes nothing and returns the regions as they are.
+    public func split(at key: [UInt8]) throws(KVClientError) -> [Region] {
+        guard case .records(let records) = try call(.split(key: key)) else {
+            throw KVClientError(.badResponse, "unexpected answer to SPLIT")
+        }
+        return try records.map { (words) throws(KVClientError) -> Region in
+            do {
+                return try Region(fields: try ProtocolFields(parsing: words.map { Array($0.utf8)[...] }))
+            } catch {
+                throw KVClientError(.badResponse, "undecodable region in the answer to SPLIT: \(words.joined(separator: " "))")
+            }
+        }
+    }
+
     /// Scans a range region by region, in order, each key once.
     public func scan(
         _ request: ScanRequest, maxRows: Int? = nil, _ body: (ScanRow) throws(KVClientError) -> Bool
@@ -292,7 +322,7 @@ extension Request {
     /// The key that decides which region a request goes to; nil for requests about no key.
     var routingKey: [UInt8]? {
         switch self {
-        case .get(let key), .put(let key, _), .delete(let key): key
+        case .get(let key), .put(let key, _), .delete(let key), .split(let key): key
         case .scan(let scan): scan.reverse ? scan.end : scan.start
         default: nil
         }

@@ -34,15 +34,15 @@ public struct RegionContext: Sendable, Hashable {
         self.init(regionID: numbers[0], epoch: RegionEpoch(confVersion: numbers[1], version: numbers[2]))
     }
 
+    /// The explanation after the regions of an `EPOCH_NOT_MATCH` refusing this context.
+    public var staleText: String { "the request's epoch \(epoch.confVersion)/\(epoch.version) is not the region's" }
+
     /// Checks the context against the region a node holds, and `key` against its range.
     ///
     /// - Returns: nil when the request may go ahead, else the error to answer.
     public func mismatch(with region: Region, key: [UInt8]?) -> ProtocolError? {
         if epoch != region.epoch {
-            return ProtocolError(
-                .epochNotMatch,
-                region.fields.words.joined(separator: " ")
-                    + " the request's epoch \(epoch.confVersion)/\(epoch.version) is not the region's")
+            return ProtocolError(.epochNotMatch, region.fields.words.joined(separator: " ") + " " + staleText)
         }
         if let key, !region.contains(key) {
             return ProtocolError(.keyNotInRegion, "the key is outside region \(region.id)")

@@ -28,6 +28,10 @@ public enum Request: Sendable, Hashable {
     /// `@REGION:CONF_VER:VERSION` followed by `GET`, `PUT`, `DEL` or `SCAN`: the request, checked against
     /// the region the client believes its key is in (see ``RegionContext``).
     indirect case inRegion(RegionContext, Request)
+    /// `SPLIT key` → `ROW <region fields>` for the left and the right region, then `END`: splits the region
+    /// holding `key` so that a new region starts at `key` (cluster nodes only; the leader asks kvsched for the
+    /// new ids). Splitting where a region already starts answers with the regions as they are.
+    case split(key: [UInt8])
 
     /// Whether the request reads stored data (`GET`, `SCAN`).
     public var readsData: Bool {
@@ -41,7 +45,7 @@ public enum Request: Sendable, Hashable {
     /// Whether the request changes data (and so waits for a durable commit).
     public var isWrite: Bool {
         switch self {
-        case .put, .delete: true
+        case .put, .delete, .split: true
         case .inRegion(_, let request): request.isWrite
         default: false
         }
@@ -117,7 +121,7 @@ extension Request {
             guard let first = rest.first else { throw ProtocolError(.wrongArity, "a region context needs a request after it") }
             let request = try parse(line[first.startIndex...])
             guard request.readsData || request.isWrite, request.withoutContext.context == nil else {
-                throw ProtocolError(.badArgument, "a region context goes only before GET, PUT, DEL or SCAN")
+                throw ProtocolError(.badArgument, "a region context goes only before GET, PUT, DEL, SCAN or SPLIT")
             }
             return .inRegion(context, request)
         }
@@ -152,6 +156,9 @@ extension Request {
             return .put(key: try key(arguments[arguments.startIndex]), value: value)
         case "SCAN":
             return .scan(try scan(arguments))
+        case "SPLIT":
+            try expect(arguments, count: 1, usage: "SPLIT key")
+            return .split(key: try key(arguments[arguments.startIndex]))
         case "RAFT":
             return .raft(try RaftTransferChunk(fields: try ProtocolFields(parsing: arguments)))
         case "FAULT":
@@ -238,6 +245,9 @@ extension Request {
             token(key)
         case .delete(let key):
             word("DEL")
+            token(key)
+        case .split(let key):
+            word("SPLIT")
             token(key)
         case .put(let key, let value):
             word("PUT")

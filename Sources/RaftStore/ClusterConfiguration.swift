@@ -17,6 +17,11 @@ public struct ClusterConfiguration: Sendable {
     public var advertiseAddress: String
     /// Told the address of a store that sent Raft messages (so answers reach it while the scheduler is down).
     public var learnStoreAddress: @Sendable (UInt64, String) -> Void
+    /// Allocates `count` consecutive ids from the scheduler and returns the first (may block; throws when the
+    /// scheduler cannot be reached): new regions and peers of a split.
+    public var allocateIDs: @Sendable (Int) throws -> UInt64
+    /// Told that this store's regions changed shape (a split), so the scheduler hears of it at once.
+    public var regionsChanged: @Sendable () -> Void
 
     /// Creates a configuration.
     public init(
@@ -25,8 +30,14 @@ public struct ClusterConfiguration: Sendable {
         cachedStoreAddress: @escaping @Sendable (UInt64) -> String?,
         advertiseAddress: String = "",
         learnStoreAddress: @escaping @Sendable (UInt64, String) -> Void = { _, _ in },
+        allocateIDs: @escaping @Sendable (Int) throws -> UInt64 = { _ in
+            throw RaftStoreError(.incompatible, "no scheduler to allocate ids")
+        },
+        regionsChanged: @escaping @Sendable () -> Void = {},
         enableFaultInjection: Bool = false
     ) {
+        self.allocateIDs = allocateIDs
+        self.regionsChanged = regionsChanged
         self.advertiseAddress = advertiseAddress
         self.learnStoreAddress = learnStoreAddress
         self.joinCluster = joinCluster
@@ -69,4 +80,8 @@ public struct LeaderReport: Sendable {
     public var region: Region
     /// This store's peer, the leader.
     public var leaderPeerID: UInt64
+    /// Approximate bytes of the region's keys and values (the last split check's measure plus writes since).
+    public var approximateSize: UInt64 = 0
+    /// Approximate number of keys, as the last split check counted them.
+    public var approximateKeys: UInt64 = 0
 }

@@ -1,3 +1,4 @@
+import KVProtocol
 import KVServer
 
 /// What other threads hand the store loop.
@@ -40,6 +41,10 @@ enum StoreEvent {
     case snapshotReported(regionID: UInt64, peerID: UInt64, failed: Bool)
     /// The scheduler asks for a change.
     case regionOperator(RegionOperator)
+    /// A split has its new ids (or could not get them): propose it, or answer its submission.
+    case splitReady(Result<SplitCommand, ProtocolError>, WriteSubmission)
+    /// A background split check measured a region.
+    case splitCheckFinished(SplitCheckResult)
 }
 
 /// Applied changes on their way to LMDB, with the applied index per region they bring it to.

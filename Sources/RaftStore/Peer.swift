@@ -21,6 +21,12 @@ final class Peer {
     var cachedSnapshot: Snapshot?
     /// Set once a membership change removed this peer from its region.
     var isRemoved = false
+    /// Bytes of the region's keys and values as the last split check measured them (nil: not measured yet).
+    var measuredSize: (bytes: UInt64, keys: UInt64)?
+    /// Bytes of entries applied since the last split check began: an estimate of growth since.
+    var writtenSinceCheck = 0
+    /// Whether a split check of this region is running in the background.
+    var splitCheckRunning = false
     /// Proposals in index order, waiting for their entry.
     var proposals: [Proposal] = []
     var proposalsHead = 0
@@ -32,6 +38,16 @@ final class Peer {
         self.node = node
         self.appliedIndex = appliedIndex
         self.durableAppliedIndex = appliedIndex
+    }
+
+    /// Whether the peer holds the region's state: it knows the voters (from its region at start, a split or a
+    /// snapshot). A peer created on first contact is not initialized until its snapshot arrives.
+    var isInitialized: Bool { !storage.confState.voters.isEmpty }
+
+    /// The region's size for the scheduler: the last measurement plus what was written since.
+    var approximateSize: (bytes: UInt64, keys: UInt64) {
+        let measured = measuredSize ?? (0, 0)
+        return (measured.bytes + UInt64(writtenSinceCheck), measured.keys)
     }
 
     /// Removes and returns the proposals waiting for entries up to `index`.

@@ -20,17 +20,23 @@ extension RaftStore {
                 }
             }
             switch entry.kind {
+            case .normal where SplitCommand.isSplit(entry.data):
+                try applySplit(try SplitCommand(decoding: entry.data), at: entry.index, to: peer, proposal: mine)
             case .normal where !entry.data.isEmpty:
+                peer.writtenSinceCheck += entry.data.count
                 if let mine {
                     // Our own proposal: its requests are at hand, no need to decode the entry.
-                    try applyProposal(mine)
+                    try applyProposal(mine, to: peer)
                 } else {
                     let command = try WriteCommand(decoding: entry.data)
                     guard command.regionID == peer.region.id else {
                         throw RaftStoreError(
                             .corrupt, "region \(peer.region.id): entry \(entry.index) carries a command for region \(command.regionID)")
                     }
-                    for operation in command.operations { _ = try applyOperation(operation) }
+                    // Proposed before a split that moved some of its keys away: refused on every replica alike.
+                    if command.operations.allSatisfy({ peer.region.contains($0.key) }) {
+                        for operation in command.operations { _ = try applyOperation(operation) }
+                    }
                 }
             case .confChange:
                 try applyConfChange(entry, to: peer)
@@ -50,9 +56,21 @@ extension RaftStore {
 
     /// Applies the writes of one of this node's proposals and answers its requests in order, each read seeing
     /// exactly the writes before it.
-    private func applyProposal(_ proposal: Proposal) throws {
+    private func applyProposal(_ proposal: Proposal, to peer: Peer) throws {
         let inFlight = proposal.submission
         let answering = inFlight.partsLeft > 0
+        let requests = inFlight.submission.requests[proposal.requests]
+        if !requests.allSatisfy({ $0.writeOperation.map { peer.region.contains($0.key) } ?? true }) {
+            // A split between proposal and apply moved some of its keys to another region (the same decision
+            // as followers make from the entry): nothing of it applies.
+            if answering {
+                let refusal = Response.error(epochNotMatch(peer.region, "a split moved keys of the write to another region; it was not applied"))
+                for i in proposal.requests { inFlight.responses[i] = refusal }
+                inFlight.partsLeft -= 1
+                if inFlight.partsLeft == 0 { completions.append(inFlight) }
+            }
+            return
+        }
         for i in proposal.requests {
             let request = inFlight.submission.requests[i]
             let response: Response
@@ -144,7 +162,7 @@ extension RaftStore {
                 return try stats(reader)
             case .quit:
                 return .ok(["bye"])
-            case .put, .delete:
+            case .put, .delete, .split:
                 return .error(ProtocolError(.internalError, "a write reached the read path"))
             case .scheduler:
                 return .error(ProtocolError(.notSupported, "that is a kvsched command; this is a kvnode"))
@@ -152,10 +170,14 @@ extension RaftStore {
                 return receive(chunk)
             case .inRegion(let context, let inner):
                 // Any thread may answer reads: the regions come from the view the loop publishes each turn.
-                guard let region = regionViews.withLock({ $0[context.regionID] }) else {
+                let views = regionViews.withLock { $0 }
+                guard let region = views[context.regionID] else {
                     return .error(ProtocolError(.regionNotFound, "region \(context.regionID) is not on this store"))
                 }
-                if let refusal = context.mismatch(with: region, key: inner.key) { return .error(refusal) }
+                if let refusal = context.mismatch(with: region, key: inner.key) {
+                    return .error(refusal.code == .epochNotMatch
+                        ? Self.epochNotMatch(region, context.staleText, regions: Array(views.values)) : refusal)
+                }
                 return answer(inner, from: reader)
             case .fault(let faults):
                 return injectFaults(faults)
@@ -187,6 +209,7 @@ extension RaftStore {
             "regions=\(statistics.regions.load(ordering: .relaxed))",
             "snapshots_built=\(statistics.snapshotsBuilt.load(ordering: .relaxed))",
             "snapshots_installed=\(statistics.snapshotsInstalled.load(ordering: .relaxed))",
+            "splits=\(statistics.splits.load(ordering: .relaxed))",
             "map_size=\(environment.mapSize)",
             "uptime_s=\(Int(monotonicSeconds() - startTime))",
         ])

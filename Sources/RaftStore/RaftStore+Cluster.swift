@@ -76,7 +76,16 @@ extension RaftStore {
             if peer == nil {
                 peer = createPeer(for: envelope)
             }
-            guard let peer, peer.peerID == envelope.to.id else { continue }
+            guard let peer, peer.peerID == envelope.to.id else {
+                if peer == nil { deferVote(envelope) }
+                continue
+            }
+            if envelope.message.kind == .snapshot, overlapsInitializedPeer(envelope.region) {
+                // The range still belongs to another region here (one that has not applied a split yet):
+                // installing would let its older entries overwrite the snapshot's data. The leader sends
+                // another when the follower still needs one.
+                continue
+            }
             // Learn where the sender lives, for routing answers before our own region view catches up.
             if !peer.region.peers.contains(envelope.from) && peer.region.peers.allSatisfy({ $0.id != envelope.from.id }) {
                 peer.knownPeers[envelope.from.id] = envelope.from.storeID
@@ -95,6 +104,9 @@ extension RaftStore {
         }
         // A region this store's peer was removed from comes back only through a newer membership change.
         if let removedAt = tombstones[envelope.region.id], envelope.region.epoch.confVersion <= removedAt { return nil }
+        // A range that a region here still covers is that region's until it applies the split that gave it
+        // away: the new region's peer is made by the split.
+        if overlapsInitializedPeer(envelope.region) { return nil }
         // The leader's view of the region; a snapshot or the replayed log brings the state that goes with it.
         var region = envelope.region
         if region.peer(onStore: storeIdentity.storeID) == nil { region.peers.append(envelope.to) }
@@ -118,6 +130,29 @@ extension RaftStore {
         if firstRegionID == 0 { firstRegionID = region.id }
         logger.info("region \(region.id): created peer \(envelope.to.id) on first contact from peer \(envelope.from.id)")
         return peer
+    }
+
+    /// Whether a region here, other than `region` itself, holds part of `region`'s range.
+    func overlapsInitializedPeer(_ region: Region) -> Bool {
+        peers.values.contains { other in
+            other.region.id != region.id && other.isInitialized
+                && (region.endKey.isEmpty || other.region.startKey.lexicographicallyPrecedes(region.endKey))
+                && (other.region.endKey.isEmpty || region.startKey.lexicographicallyPrecedes(other.region.endKey))
+        }
+    }
+
+    /// Keeps a vote request for a region not here yet (a few per region, for a bounded number of regions), for
+    /// the peer a split is about to create.
+    private func deferVote(_ envelope: RaftEnvelope) {
+        switch envelope.message.kind {
+        case .requestVote, .requestPreVote: break
+        default: return
+        }
+        guard peers[envelope.region.id] == nil, deferredVotes.count < 1024 || deferredVotes[envelope.region.id] != nil else { return }
+        var kept = deferredVotes[envelope.region.id] ?? []
+        kept.removeAll { $0.from == envelope.from }
+        kept.append(envelope)
+        deferredVotes[envelope.region.id] = Array(kept.suffix(4))
     }
 
     // MARK: - Sending
@@ -194,42 +229,18 @@ extension RaftStore {
         } catch {
             throw RaftStoreError(.corrupt, "region \(peer.region.id): undecodable snapshot: \(error)")
         }
-        finishFlushInFlight()
-        sealRound()
-        // Every unflushed layer, oldest first (a flush that failed and waits for its retry included): they
-        // become durable in this transaction.
-        let layers = Array(working.layers.reversed())
-        var applied = peers.mapValues(\.appliedIndex)
-        applied[peer.region.id] = snapshot.metadata.index
         let range = KeyRange(
             lower: data.region.startKey.isEmpty ? nil : data.region.startKey,
             upper: data.region.endKey.isEmpty ? nil : data.region.endKey)
-        // Readers on other threads retry when LMDB may have moved under the layers they copied (as for a flush).
-        flushesBegun.add(1, ordering: .sequentiallyConsistent)
-        try environment.write { txn in
-            for layer in layers {
-                for i in 0..<layer.count {
-                    if let value = layer.values[i] { try txn.put(value, for: layer.keys[i]) } else { _ = try txn.delete(layer.keys[i]) }
-                }
-            }
+        // Every unflushed change becomes durable in the same transaction that replaces the region's range.
+        try commitAppliedState(overriding: [peer.region.id: snapshot.metadata.index]) { txn in
             _ = try txn.deleteRange(range)
             for pair in data.pairs { try txn.put(pair.value, for: pair.key) }
-            for (region, index) in applied {
-                try txn.put(MetaKeys.bigEndian(index), for: MetaKeys.applied(region), in: .meta)
-            }
             var record = BinaryWriter(capacity: 16)
             record.u64(snapshot.metadata.index)
             record.u64(snapshot.metadata.term)
             try txn.put(record.bytes, for: MetaKeys.snapshot(peer.region.id), in: .meta)
             try txn.put(data.region.encoded(), for: MetaKeys.region(peer.region.id), in: .meta)
-        }
-        statistics.lmdbCommits.add(1, ordering: .relaxed)
-        working = UnflushedChanges()
-        flush = nil
-        flushRetryAt = nil
-        publish()
-        for other in peers.values {
-            other.durableAppliedIndex = applied[other.region.id] ?? other.durableAppliedIndex
         }
         peer.region = data.region
         peer.appliedIndex = snapshot.metadata.index
@@ -237,9 +248,9 @@ extension RaftStore {
         peer.compactTo = max(peer.compactTo, snapshot.metadata.index)
         peer.storage.confState = snapshot.metadata.confState
         peer.cachedSnapshot = nil
+        peer.measuredSize = nil
         if peer.region.id == firstRegionID {
             statistics.appliedIndex.store(snapshot.metadata.index, ordering: .relaxed)
-            statistics.durableAppliedIndex.store(snapshot.metadata.index, ordering: .relaxed)
         }
         batch.reset(region: peer.region.id, index: snapshot.metadata.index, term: snapshot.metadata.term)
         statistics.snapshotsInstalled.add(1, ordering: .relaxed)
@@ -247,7 +258,7 @@ extension RaftStore {
     }
 
     /// Waits for a flush running in the background and takes its result now.
-    private func finishFlushInFlight() {
+    func finishFlushInFlight() {
         guard flush != nil else { return }
         flushQueue.sync {}
         let finished = inboxLocked { inbox -> [StoreEvent] in
@@ -298,25 +309,38 @@ extension RaftStore {
         }
     }
 
-    /// Drops peers that were removed from their region (their data stays until the region is reassigned;
-    /// issue 9 destroys it and keeps a tombstone).
+    /// Destroys peers that were removed from their region: their data goes, their log is compacted away, and
+    /// a tombstone stays so that messages still in flight from the region's other peers cannot recreate them.
     func dropRemovedPeers() {
         for (id, peer) in peers where peer.isRemoved {
             peers[id] = nil
             dropProposalsAsNotLeader(peer)
-            // A tombstone, so that messages still in flight from the region's other peers cannot recreate it;
-            // the region's record goes, so a restart does not either. (Its data and log entries stay.)
+            readsAwaitingIndex[id] = nil
+            let range = KeyRange(
+                lower: peer.region.startKey.isEmpty ? nil : peer.region.startKey,
+                upper: peer.region.endKey.isEmpty ? nil : peer.region.endKey)
+            // No other region here covers the range (local regions never overlap), so its keys are nobody's.
+            let keepData = overlapsInitializedPeer(peer.region)
             do {
-                try environment.write { txn in
+                // In one commit with everything applied so far, so that no replay can write into the range again.
+                try commitAppliedState(overriding: [:]) { txn in
+                    if !keepData { _ = try txn.deleteRange(range) }
                     try txn.put(MetaKeys.bigEndian(peer.region.epoch.confVersion), for: MetaKeys.tombstone(id), in: .meta)
                     _ = try txn.delete(MetaKeys.region(id), in: .meta)
+                    _ = try txn.delete(MetaKeys.applied(id), in: .meta)
+                    _ = try txn.delete(MetaKeys.snapshot(id), in: .meta)
                 }
-                statistics.lmdbCommits.add(1, ordering: .relaxed)
+                // The log goes too, hard state included: if the region comes back here it is as a new peer
+                // (new id) that must start empty, not from entries whose data was just destroyed.
+                var batch = LogBatch()
+                batch.reset(region: id, index: 0, term: 0)
+                batch.setHardState(region: id, HardState())
+                try log.write(batch)
             } catch {
-                fail(RaftStoreError(.storageFailed, "recording region \(id)'s tombstone failed: \(error)"))
+                fail(RaftStoreError(.storageFailed, "destroying region \(id)'s removed peer failed: \(error)"))
             }
             tombstones[id] = peer.region.epoch.confVersion
-            logger.notice("region \(id): this store's peer \(peer.peerID) was removed from the region")
+            logger.notice("region \(id): this store's peer \(peer.peerID) was removed from the region; its data is destroyed")
         }
         statistics.regions.store(peers.count, ordering: .relaxed)
     }
@@ -439,8 +463,9 @@ extension RaftStore {
 
     /// Refreshes what heartbeats report. Call with `storeLock` held.
     func refreshLeadership() {
-        let reports = peers.values.filter { $0.node.role == .leader }.map {
-            LeaderReport(region: $0.region, leaderPeerID: $0.peerID)
+        let reports = peers.values.filter { $0.node.role == .leader }.map { peer in
+            let size = peer.approximateSize
+            return LeaderReport(region: peer.region, leaderPeerID: peer.peerID, approximateSize: size.bytes, approximateKeys: size.keys)
         }
         leadership.withLock { $0 = reports }
         peerCount.store(peers.count, ordering: .relaxed)

@@ -63,6 +63,7 @@ extension RaftStore {
         if cluster != nil {
             expireReadIndexRequests()
             dropRemovedPeers()
+            scheduleSplitChecks()
             refreshLeadership()
         }
         publishRegionViews()
@@ -207,18 +208,22 @@ extension RaftStore {
             answerAll(submission, .error(ProtocolError(.internalError, "unanswered")))
             return
         }
+        // The region the client named, else the one here holding the first key.
         let firstKey = requests.lazy.compactMap(\.key).first ?? []
-        guard let peer = peers.values.first(where: { $0.region.contains(firstKey) }) else {
-            answerAll(submission, .error(ProtocolError(.keyNotInRegion, "no region here holds the key")))
+        let named = requests.lazy.compactMap(\.withoutContext.context).first
+        let found = named.map { peers[$0.regionID] } ?? peers.values.first { $0.isInitialized && $0.region.contains(firstKey) }
+        guard let peer = found else {
+            answerAll(submission, .error(named.map { ProtocolError(.regionNotFound, "region \($0.regionID) is not on this store") }
+                ?? ProtocolError(.keyNotInRegion, "no region here holds the key")))
             return
         }
         for request in requests {
             guard case .inRegion(let context, let inner) = request else { continue }
             let refusal: ProtocolError? = context.regionID != peer.region.id
-                ? ProtocolError(.regionNotFound, "region \(context.regionID) is not on this store; the key is in region \(peer.region.id)")
+                ? ProtocolError(.keyNotInRegion, "the requests name several regions; send them separately")
                 : context.mismatch(with: peer.region, key: inner.key)
             if let refusal {
-                answerAll(submission, .error(refusal))
+                answerAll(submission, .error(refusal.code == .epochNotMatch ? epochNotMatch(peer.region, context.staleText) : refusal))
                 return
             }
         }
@@ -230,6 +235,14 @@ extension RaftStore {
             answerAll(submission, cluster == nil
                 ? .error(ProtocolError(.notLeader, "region \(peer.region.id) has no leader here yet; retry"))
                 : notLeaderResponse(peer))
+            return
+        }
+        if case .split(let key) = requests.first(where: \.isSplit)?.withoutContext.request {
+            guard requests.count == 1 else {
+                answerAll(submission, .error(ProtocolError(.badArgument, "SPLIT goes alone: send it without other requests pipelined with it")))
+                return
+            }
+            beginSplit(submission, key: key, peer: peer)
             return
         }
         guard requests.contains(where: \.isWrite) else {
@@ -466,6 +479,10 @@ extension RaftStore {
             peers[region]?.node.reportSnapshot(to: peerID, failed: failed)
         case .regionOperator(let regionOperator):
             handle(regionOperator)
+        case .splitReady(let result, let inFlight):
+            handleSplitReady(result, inFlight)
+        case .splitCheckFinished(let result):
+            handleSplitCheck(result)
         }
     }
 
@@ -509,11 +526,17 @@ extension Request {
     /// The key a request is about, if any.
     var key: [UInt8]? {
         switch self {
-        case .get(let key), .put(let key, _), .delete(let key): key
+        case .get(let key), .put(let key, _), .delete(let key), .split(let key): key
         case .scan(let scan): scan.start
         case .inRegion(_, let request): request.key
         default: nil
         }
+    }
+
+    /// Whether it is a `SPLIT` (with or without a region context).
+    var isSplit: Bool {
+        if case .split = withoutContext.request { return true }
+        return false
     }
 
     /// The change a write makes, or nil for a request that only reads.

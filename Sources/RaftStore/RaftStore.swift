@@ -117,6 +117,13 @@ public final class RaftStore {
     /// Every local region as of the last turn, for threads that check request contexts.
     let regionViews = Mutex<[UInt64: Region]>([:])
     let peerCount = Atomic<Int>(0)
+    /// Split work off the loop: asking the scheduler for ids, measuring regions.
+    let splitQueue = DispatchQueue(label: "kvstore.raftstore.split")
+    /// When the split checker looks at the regions next. Loop-owned.
+    var nextSplitCheck = 0.0
+    /// Vote requests for regions not (yet) here, per region: a split's new region campaigns on the leader's
+    /// store before the other stores applied the split; they replay the request once they have. Loop-owned.
+    var deferredVotes: [UInt64: [RaftEnvelope]] = [:]
 
     /// Opens (creating, for a standalone node, when new) the store in `directory` and starts its loop.
     ///
@@ -316,33 +323,17 @@ public final class RaftStore {
 
     /// Creates a Raft node for each region that has a peer on this store.
     private func createPeers(regions: [Region], applied: [UInt64: UInt64]) throws {
-        for region in regions.sorted(by: { $0.id < $1.id }) {
-            guard let local = region.peer(onStore: storeIdentity.storeID) else { continue }
+        for region in regions.sorted(by: { $0.id < $1.id }) where region.peer(onStore: storeIdentity.storeID) != nil {
             let appliedIndex = applied[region.id] ?? 0
-            // A cluster peer created on first contact that has not received its snapshot yet holds nothing: it
-            // must not count itself a voter (or campaign) until the snapshot brings the membership.
-            let uninitialized = cluster != nil && appliedIndex == 0 && log.lastIndex(of: region.id) == 0
-            let storage = PeerStorage(
-                regionID: region.id, log: log, confState: ConfState(voters: uninitialized ? [] : region.peers.map(\.id)))
-            var config = RaftConfig(id: local.id, electionTick: options.electionTicks, heartbeatTick: options.heartbeatTicks)
-            config.applied = appliedIndex
-            let node: RaftNode
-            do {
-                node = try RaftNode(config: config, storage: storage)
-            } catch {
-                throw RaftStoreError(.corrupt, "region \(region.id): cannot start its Raft node: \(error)")
+            let peer = try startPeer(for: region, applied: appliedIndex)
+            if region.peers.count == 1 && region.peers[0].id == peer.peerID {
+                peer.node.campaign()  // the only voter: no need to wait for a timeout
             }
-            if region.peers.count == 1 && region.peers[0].id == local.id {
-                node.campaign()  // the only voter: no need to wait for a timeout
-            }
-            let peer = Peer(region: region, peerID: local.id, storage: storage, node: node, appliedIndex: appliedIndex)
-            peers[region.id] = peer
-            if cluster != nil { installSnapshotProvider(on: peer) }
             replayThrough[region.id] = log.hardState(of: region.id)?.commit ?? 0
-            statistics.regions.store(peers.count, ordering: .relaxed)
-            firstRegionID = peers.keys.min() ?? 0
-            statistics.appliedIndex.store(appliedIndex, ordering: .relaxed)
-            statistics.durableAppliedIndex.store(appliedIndex, ordering: .relaxed)
+            if region.id == firstRegionID {
+                statistics.appliedIndex.store(appliedIndex, ordering: .relaxed)
+                statistics.durableAppliedIndex.store(appliedIndex, ordering: .relaxed)
+            }
         }
     }
 

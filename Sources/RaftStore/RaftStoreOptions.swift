@@ -40,6 +40,11 @@ public struct RaftStoreOptions: Sendable {
     /// A leader keeps log entries a follower still needs unless it lags by more than this many; past that
     /// the follower catches up by snapshot (cluster mode).
     public var maxLogLagEntries = 10_000
+    /// A region whose keys and values exceed this many bytes is split in two (cluster mode; 0 turns the
+    /// size check off, leaving only splits asked for with `SPLIT`).
+    public var regionMaxBytes = 96 << 20
+    /// Seconds between passes of the split checker over the regions this store leads.
+    public var splitCheckIntervalSeconds = 1.0
 
     /// The defaults: 100 ms ticks, 1 s elections, 32 MiB log segments, flushes every second or 16 MiB.
     public init() {}

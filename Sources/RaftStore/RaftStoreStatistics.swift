@@ -28,6 +28,8 @@ public final class RaftStoreStatistics: Sendable {
     public let peakUnflushedBytes = Atomic<Int>(0)
     /// Regions with a peer on this node.
     public let regions = Atomic<Int>(0)
+    /// Splits applied on this node (one per split per replica).
+    public let splits = Atomic<Int>(0)
     /// Rounds in which new writes waited because too much was unflushed.
     public let backPressureRounds = Atomic<Int>(0)
 

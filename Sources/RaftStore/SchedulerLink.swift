@@ -25,6 +25,8 @@ public final class SchedulerLink: Sendable {
     private let callLock = NIOLock()
     private let addresses = Mutex<[UInt64: String]>([:])
     private let stopping = Atomic<Bool>(false)
+    /// Set when the store's regions changed shape: the next heartbeat goes at once.
+    private let heartbeatSoon = Atomic<Bool>(false)
     private let heartbeatThread = NIOThreadPool(numberOfThreads: 1)
 
     /// Creates a link; nothing is sent until it is used.
@@ -155,6 +157,18 @@ public final class SchedulerLink: Sendable {
         }
     }
 
+    /// Allocates `count` consecutive ids (blocking) and returns the first.
+    ///
+    /// - Throws: ``KVClientError`` when the scheduler cannot be reached or refuses.
+    public func allocateIDs(count: Int) throws(KVClientError) -> UInt64 {
+        try call { (scheduler) throws(KVClientError) in try scheduler.allocateIDs(count: count) }
+    }
+
+    /// Makes the next heartbeats leave now rather than at the next interval (after a split, say).
+    public func heartbeatNow() {
+        heartbeatSoon.store(true, ordering: .relaxed)
+    }
+
     /// The address of a store: cached, else asked of the scheduler (blocking); nil while unknown.
     public func resolve(_ storeID: UInt64) -> String? {
         if let known = cachedAddress(storeID) { return known }
@@ -203,7 +217,9 @@ public final class SchedulerLink: Sendable {
                 }
                 if registered { heartbeat(store) }
                 var slept = 0.0
-                while slept < interval && !stopping.load(ordering: .relaxed) {
+                while slept < interval && !stopping.load(ordering: .relaxed)
+                    && !heartbeatSoon.compareExchange(expected: true, desired: false, ordering: .relaxed).exchanged
+                {
                     usleep(50_000)
                     slept += 0.05
                 }
@@ -227,12 +243,11 @@ public final class SchedulerLink: Sendable {
                 _ = try scheduler.call(.storeHeartbeat(StoreHeartbeat(
                     storeID: identity.storeID, regionCount: UInt64(store.regionCount), leaderCount: UInt64(reports.count),
                     capacity: disk.capacity, available: disk.available)))
-                let size = store.approximateDataSize
                 for report in reports {
                     let result = Result { () throws(KVClientError) -> Response in
                         try scheduler.call(.regionHeartbeat(RegionHeartbeat(
-                            region: report.region, leaderPeerID: report.leaderPeerID, approximateSize: UInt64(size.bytes),
-                            approximateKeys: UInt64(size.keys))))
+                            region: report.region, leaderPeerID: report.leaderPeerID, approximateSize: report.approximateSize,
+                            approximateKeys: report.approximateKeys)))
                     }
                     let answer: Response
                     switch result {

@@ -13,6 +13,13 @@ public struct WriteCommand: Sendable, Equatable {
         case put(key: [UInt8], value: [UInt8])
         /// Remove a key.
         case delete(key: [UInt8])
+
+        /// The key it changes.
+        public var key: [UInt8] {
+            switch self {
+            case .put(let key, _), .delete(let key): key
+            }
+        }
     }
 
     /// The region it was proposed to.

@@ -104,7 +104,7 @@ public final class SchedulerService: NodeService {
             return stats()
         case .raft, .fault:
             return .error(ProtocolError(.notSupported, "that is a kvnode command; this is kvsched"))
-        case .get, .put, .delete, .scan, .inRegion:
+        case .get, .put, .delete, .scan, .split, .inRegion:
             return .error(ProtocolError(
                 .notSupported, "kvsched holds no data: send reads and writes to a kvnode (kvctl --sched finds it)"))
         case .scheduler(let request):

@@ -47,6 +47,11 @@ struct KVNode: ParsableCommand {
         "Entries a leader keeps for a lagging follower before it sends a snapshot instead.", valueName: "entries"))
     var maxLogLag = 10_000
 
+    @Option(help: ArgumentHelp(
+        "A region whose keys and values pass this size is split in two (cluster nodes; e.g. 96M, 64K for tests).",
+        valueName: "size"))
+    var regionMaxSize = ByteSize(bytes: 96 << 20)
+
     @Flag(help: "Obey FAULT requests that drop, delay or cut off Raft messages (for tests only).")
     var enableFaultInjection = false
 
@@ -87,6 +92,7 @@ struct KVNode: ParsableCommand {
             do { _ = try NodeAddress(parsing: sched) } catch { throw ValidationError("--sched: \(error.message)") }
         }
         guard maxLogLag >= 1 else { throw ValidationError("--max-log-lag must be at least 1") }
+        guard regionMaxSize.bytes >= 4 << 10 else { throw ValidationError("--region-max-size must be at least 4K") }
         guard heartbeatInterval >= 0.05 && heartbeatInterval <= 60 else {
             throw ValidationError("--heartbeat-interval must be 0.05 to 60 seconds")
         }
@@ -118,6 +124,7 @@ struct KVNode: ParsableCommand {
         options.log.segmentSize = logSegmentSize.bytes
         options.flushMilliseconds = flushInterval
         options.maxLogLagEntries = maxLogLag
+        options.regionMaxBytes = regionMaxSize.bytes
         let failed = DispatchSemaphore(value: 0)
         let store: RaftStore
         var link: SchedulerLink?
@@ -132,6 +139,8 @@ struct KVNode: ParsableCommand {
                 cachedStoreAddress: { schedulerLink.cachedAddress($0) },
                 advertiseAddress: advertised,
                 learnStoreAddress: { schedulerLink.learn($0, address: $1) },
+                allocateIDs: { count in try schedulerLink.allocateIDs(count: count) },
+                regionsChanged: { schedulerLink.heartbeatNow() },
                 enableFaultInjection: enableFaultInjection)
         }
         do {

@@ -1,0 +1,109 @@
+import Foundation
+import KVClient
+import KVProtocol
+import KVTestSupport
+import Testing
+
+// Splits over real processes; part of the serialized cluster suite.
+extension ClusterTests {
+    @Test("regions split repeatedly under concurrent writers: no client error, every key scanned exactly once")
+    func splitsUnderLoad() throws {
+        // 16 KiB regions: a few hundred small writes each; the writers' keys spread over them.
+        let cluster = try LocalCluster(nodeArguments: ["--region-max-size", "16K"])
+        let writers = BackgroundWriters(cluster: cluster, writers: 4)
+        // Splits asked for by hand too, at keys the writers are writing around.
+        let splitter = try cluster.client()
+        for key in ["w1", "w2", "w3", "w1-5"] {
+            usleep(300_000)
+            let regions = try splitter.split(at: bytes(key))
+            #expect(regions.count == 2 && regions[1].startKey == bytes(key), "\(regions)")
+        }
+        LocalCluster.wait(timeout: 40) {
+            writers.acknowledgedCount >= 1_500 && ((try? cluster.schedulerClient().regions().count) ?? 0) >= 8
+        }
+        let result = writers.stop()
+        #expect(result.failures.isEmpty, "\(result.failures.prefix(5))")
+        #expect(result.unknown.isEmpty, "\(result.unknown.prefix(5))")
+        let regions = try cluster.schedulerClient().regions()
+        #expect(regions.count >= 8, "only \(regions.count) regions after \(result.acknowledged.count) writes")
+        // The scheduler's regions tile the key space: sorted, adjacent, from the first key to the last.
+        #expect(regions.first?.region.startKey == [] && regions.last?.region.endKey == [])
+        for (left, right) in zip(regions, regions.dropFirst()) { #expect(left.region.endKey == right.region.startKey) }
+        // A scan across every region returns each key once, in order, with its last acknowledged value.
+        let reader = try cluster.client()
+        var seen: [String] = []
+        try reader.scan(ScanRequest(start: bytes("w"), end: bytes("x")), maxRows: nil) { row in
+            let key = String(decoding: row.key, as: UTF8.self)
+            #expect(row.value == result.acknowledged[key].map(bytes), "\(key)")
+            seen.append(key)
+            return true
+        }
+        #expect(seen.count == result.acknowledged.count)
+        #expect(seen == seen.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+        #expect(Set(seen).count == seen.count)
+        // Reverse, in pages of 7: the same keys backwards.
+        var backwards: [String] = []
+        try reader.scan(ScanRequest(start: bytes("w"), end: bytes("x"), limit: 7, reverse: true), maxRows: nil) { row in
+            backwards.append(String(decoding: row.key, as: UTF8.self))
+            return true
+        }
+        #expect(backwards == seen.reversed())
+        // Every replica applied every split.
+        #expect(LocalCluster.wait(timeout: 20) {
+            (0..<3).allSatisfy { (try? cluster.stat("regions", of: $0)) == regions.count }
+        })
+        // A request with the parent's pre-split epoch is refused with the regions that now cover its range.
+        let first = try #require(regions.first)
+        let leaderIndex = try #require(try cluster.leaderIndex())
+        let stale = Request.inRegion(
+            RegionContext(regionID: first.region.id, epoch: RegionEpoch(confVersion: first.region.epoch.confVersion, version: 1)),
+            .get(key: bytes("a")))
+        guard case .error(let refusal) = try cluster.nodeClient(leaderIndex).connection.call(stale) else {
+            Issue.record("a pre-split epoch was served")
+            return
+        }
+        #expect(refusal.code == .epochNotMatch)
+        #expect(refusal.message.components(separatedBy: " id=").count >= 2, "\(refusal.message)")
+    }
+
+    @Test("splits and a node restart during kvbench check: the history stays linearizable")
+    func splitsStayLinearizable() throws {
+        let cluster = try LocalCluster()
+        let done = DispatchSemaphore(value: 0)
+        let splitFailures = LockedList()
+        Thread.detachNewThread {
+            defer { done.signal() }
+            guard let client = try? cluster.client() else { return }
+            for key in ["check-2", "check-1", "check-3"] {
+                usleep(1_500_000)
+                do { _ = try client.split(at: bytes(key)) } catch { splitFailures.append("\(key): \(error)") }
+            }
+        }
+        let result = try runCommand(
+            BuiltProducts.path(of: "kvbench"),
+            ["check", "--sched", cluster.schedulerSocket, "--clients", "6", "--keys", "4", "--duration", "8",
+             "--timeout", "5", "--history", cluster.directory.file("history.txt"), "-o", "json"],
+            directory: cluster.directory.path, timeout: 120)
+        done.wait()
+        #expect(splitFailures.items.isEmpty, "\(splitFailures.items)")
+        #expect(result.status == 0, "\(result.text) \(result.standardError)")
+        #expect(result.text.contains("\"verdict\":\"linearizable\""), "\(result.text)")
+        #expect(try cluster.schedulerClient().regions().count == 4)
+        // The split regions survive a restart of every node (the split is durable, nothing replays across it).
+        for index in 0..<3 { cluster.killNode(index) }
+        for index in 0..<3 { try cluster.startNode(index) }
+        let client = try cluster.client()
+        try client.put(bytes("check-3"), bytes("after"))
+        #expect(try client.get(bytes("check-3")) == bytes("after"))
+        #expect(LocalCluster.wait(timeout: 20) { (0..<3).allSatisfy { (try? cluster.stat("regions", of: $0)) == 4 } })
+    }
+}
+
+/// Strings appended from several threads.
+final class LockedList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [String] = []
+
+    func append(_ item: String) { lock.withLock { list.append(item) } }
+    var items: [String] { lock.withLock { list } }
+}
