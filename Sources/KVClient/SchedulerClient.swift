@@ -28,6 +28,19 @@ public final class SchedulerClient {
         public var approximateSize: UInt64
         /// Approximate keys, from the last heartbeat.
         public var approximateKeys: UInt64
+
+        /// Creates a record (leader and size unknown unless given).
+        public init(
+            region: Region, leaderPeerID: UInt64 = 0, leaderStoreID: UInt64 = 0, leaderAddress: String = "",
+            approximateSize: UInt64 = 0, approximateKeys: UInt64 = 0
+        ) {
+            self.region = region
+            self.leaderPeerID = leaderPeerID
+            self.leaderStoreID = leaderStoreID
+            self.leaderAddress = leaderAddress
+            self.approximateSize = approximateSize
+            self.approximateKeys = approximateKeys
+        }
     }
 
     /// A store as the scheduler reports it.
@@ -120,6 +133,18 @@ public final class SchedulerClient {
     /// The operators running, one field set each (`region= kind= peer= store= reason= age_ms=`).
     public func operators() throws(KVClientError) -> [ProtocolFields] {
         try recordFields(.operators)
+    }
+
+    /// The balance schedulers, one field set each (`name= enabled=0|1 running=N`).
+    public func schedulers() throws(KVClientError) -> [ProtocolFields] {
+        try recordFields(.schedulers)
+    }
+
+    /// Turns a balance scheduler on or off; false when it already was.
+    @discardableResult
+    public func setScheduler(_ name: String, enabled: Bool) throws(KVClientError) -> Bool {
+        let fields = try okFields(enabled ? .addScheduler(name) : .removeScheduler(name))
+        return fields["already"] == nil
     }
 
     /// Every store.

@@ -37,6 +37,12 @@ public enum SchedulerRequest: Sendable, Hashable {
     /// `REMOVE_STORE id=S` → `OK`: drains store S (its replicas move to other stores, it gets no new ones);
     /// its state is `offline` until it holds no replica, then `tombstone`.
     case removeStore(UInt64)
+    /// `SCHEDULERS` → `ROW name=N enabled=0|1 running=K`... `END`: the balance schedulers.
+    case schedulers
+    /// `ADD_SCHEDULER name=N` → `OK`: turns a balance scheduler on (durably).
+    case addScheduler(String)
+    /// `REMOVE_SCHEDULER name=N` → `OK`: turns a balance scheduler off (durably); its running operators finish.
+    case removeScheduler(String)
 
     /// The most ids or timestamps one request may ask for.
     public static let maxBatch = 1 << 16
@@ -179,6 +185,13 @@ extension SchedulerRequest {
             return .operators
         case "REMOVE_STORE":
             return .removeStore(try nonZero(try ProtocolFields(parsing: arguments), "id"))
+        case "SCHEDULERS":
+            try expectCount(arguments, 0, usage: "SCHEDULERS")
+            return .schedulers
+        case "ADD_SCHEDULER":
+            return .addScheduler(try ProtocolFields(parsing: arguments).text("name"))
+        case "REMOVE_SCHEDULER":
+            return .removeScheduler(try ProtocolFields(parsing: arguments).text("name"))
         default:
             return nil
         }
@@ -270,6 +283,16 @@ extension SchedulerRequest {
             return ["OPERATORS"]
         case .removeStore(let id):
             return ["REMOVE_STORE", "id=\(id)"]
+        case .schedulers:
+            return ["SCHEDULERS"]
+        case .addScheduler(let name):
+            var fields = ProtocolFields()
+            fields.append("name", name)
+            return ["ADD_SCHEDULER"] + fields.words
+        case .removeScheduler(let name):
+            var fields = ProtocolFields()
+            fields.append("name", name)
+            return ["REMOVE_SCHEDULER"] + fields.words
         }
     }
 }

@@ -13,6 +13,8 @@ public struct SchedulerOptions: Sendable {
     public var timestampWindow: UInt64 = 3_000
     /// How many ids the allocator reserves per durable write.
     public var idBatch: UInt64 = 1_000
+    /// Operators each balance scheduler may have running at once.
+    public var balanceOperatorLimit = 4
 
     /// Defaults: 3 replicas, disconnected after 20 s, down after 30 min, operators time out after 60 s.
     public init() {}
@@ -34,6 +36,9 @@ public struct SchedulerOptions: Sendable {
         }
         guard operatorTimeout >= 1_000 else {
             throw SchedulerError(.badOptions, "operator timeout must be at least 1s, got \(operatorTimeout)ms")
+        }
+        guard balanceOperatorLimit >= 1 else {
+            throw SchedulerError(.badOptions, "balance operator limit must be at least 1, got \(balanceOperatorLimit)")
         }
         guard timestampWindow >= 50 else {
             throw SchedulerError(.badOptions, "timestamp window must be at least 50ms, got \(timestampWindow)ms")

@@ -131,6 +131,30 @@ extension SchedulerService {
             logger.notice("store \(id) is being removed: its replicas move to other stores")
             return .ok
 
+        case .schedulers:
+            let load = BalanceScheduler.Load(regions: state.regions, operators: state.operators)
+            return .records(BalanceScheduler.Name.allCases.map { name in
+                var fields = ProtocolFields()
+                fields.append("name", name.rawValue)
+                fields.append("enabled", state.enabledSchedulers.contains(name) ? 1 : 0)
+                fields.append("running", load.running[name] ?? 0)
+                return fields.words
+            })
+
+        case .addScheduler(let text), .removeScheduler(let text):
+            guard let name = BalanceScheduler.Name(rawValue: text) else {
+                return .error(ProtocolError(
+                    .badArgument,
+                    "no scheduler '\(text)'; there are \(BalanceScheduler.Name.allCases.map(\.rawValue).joined(separator: ", "))"))
+            }
+            let enable: Bool
+            if case .addScheduler = request { enable = true } else { enable = false }
+            if state.enabledSchedulers.contains(name) == enable { return .ok(["already=1"]) }
+            try storage.save([.scheduler(name: name.rawValue, enabled: enable)])
+            if enable { state.enabledSchedulers.insert(name) } else { state.enabledSchedulers.remove(name) }
+            logger.notice("scheduler \(name.rawValue) turned \(enable ? "on" : "off")")
+            return .ok
+
         case .operators:
             return .records(state.operators.keys.sorted().map { regionID in
                 let running = state.operators[regionID]!
@@ -189,24 +213,39 @@ extension SchedulerService {
                 return .ok(pending.fields.words)
             }
         }
-        let checker = ReplicaChecker(options: options)
-        let decision = checker.check(
-            state.regions[region.id]!, stores: state.stores, regionCounts: Self.counts(state.regions).regions, now: now)
+        // The replica checker first; the balance schedulers only for regions that have what they need. Stores
+        // are compared by region score (sizes), operators in flight counted as done.
+        let entry = state.regions[region.id]!
+        let load = BalanceScheduler.Load(regions: state.regions, operators: state.operators)
+        let scores = load.regionScore.mapValues { Int(min($0 / (1 << 10), UInt64(Int.max))) }
+        var decision = ReplicaChecker(options: options).check(entry, stores: state.stores, regionCounts: scores, now: now)
+        var origin: BalanceScheduler.Name?
+        let balancer = BalanceScheduler(options: options)
+        if decision == .none, state.enabledSchedulers.contains(.balanceRegion) {
+            decision = balancer.balanceRegion(entry, stores: state.stores, load: load, now: now)
+            origin = .balanceRegion
+        }
+        if decision == .none, state.enabledSchedulers.contains(.balanceLeader) {
+            decision = balancer.balanceLeader(entry, stores: state.stores, load: load, now: now)
+            origin = .balanceLeader
+        }
         let newOperator: SchedulingOperator
         switch decision {
         case .none:
             return .ok
         case .transferLeader(let peer, let reason):
-            newOperator = SchedulingOperator(kind: .transferLeader, regionID: region.id, peer: peer, reason: reason, createdAt: now)
+            newOperator = SchedulingOperator(
+                kind: .transferLeader, regionID: region.id, peer: peer, reason: reason, createdAt: now, origin: origin)
         case .addPeer(let storeID, let reason):
             let peerID = try state.ids.next(count: 1) { (limit: UInt64) throws(SchedulerError) in
                 try storage.save([.idLimit(limit)])
             }
             newOperator = SchedulingOperator(
                 kind: .addPeer, regionID: region.id, peer: RegionPeer(id: peerID, storeID: storeID), reason: reason,
-                createdAt: now)
+                createdAt: now, origin: origin)
         case .removePeer(let peer, let reason):
-            newOperator = SchedulingOperator(kind: .removePeer, regionID: region.id, peer: peer, reason: reason, createdAt: now)
+            newOperator = SchedulingOperator(
+                kind: .removePeer, regionID: region.id, peer: peer, reason: reason, createdAt: now, origin: origin)
         }
         state.operators[region.id] = newOperator
         logger.info("operator: \(newOperator.kind.rawValue) peer \(newOperator.peer.id) on store \(newOperator.peer.storeID) for region \(region.id) (\(newOperator.reason))")

@@ -29,6 +29,8 @@ public final class SchedulerService: NodeService {
         var stores: [UInt64: StoreState]
         var regions: RegionMap
         var operators: [UInt64: SchedulingOperator]
+        /// The balance schedulers that run.
+        var enabledSchedulers: Set<BalanceScheduler.Name>
         var stopped = false
     }
 
@@ -72,7 +74,8 @@ public final class SchedulerService: NodeService {
             clusterID: clusterID, bootstrapped: contents.bootstrapped,
             oracle: TimestampOracle(persistedLimit: contents.timestampLimit, window: options.timestampWindow),
             ids: IDAllocator(persistedLimit: contents.idLimit, batch: options.idBatch),
-            stores: stores, regions: regions, operators: [:]))
+            stores: stores, regions: regions, operators: [:],
+            enabledSchedulers: Set(BalanceScheduler.Name.allCases.filter { contents.schedulers[$0.rawValue] ?? true })))
     }
 
     /// The cluster id.

@@ -10,6 +10,7 @@ import KVProtocol
 /// | `id` | the id allocator's high-water mark |
 /// | `store/` + big-endian id | the store's fields (`id= address=`, `removing=1` while it is drained) |
 /// | `region/` + big-endian id | the region's fields (`id= start= end= conf_ver= version= peers=`) |
+/// | `scheduler/` + name | `enabled=0\|1`, for a balance scheduler turned off or on by `kvctl scheduler` |
 ///
 /// Values are protocol words, so `kvdump sched` and `mdb_dump` show them as text. Every write is a durable
 /// LMDB commit: the scheduler writes rarely (bootstrap, new stores, region shape changes, a TSO or id
@@ -35,6 +36,8 @@ public final class SchedulerStorage {
         public var removingStores: Set<UInt64> = []
         /// Known regions.
         public var regions: [Region] = []
+        /// Balance schedulers turned off or on by a client (absent: the default, on).
+        public var schedulers: [String: Bool] = [:]
     }
 
     /// Opens or creates the directory.
@@ -84,6 +87,10 @@ public final class SchedulerStorage {
                 for pair in try txn.scan(in: .meta, range: Key.range(Key.regionPrefix)) {
                     contents.regions.append(try Region(fields: try Self.fields(pair.value, key: "region")))
                 }
+                for pair in try txn.scan(in: .meta, range: Key.range(Key.schedulerPrefix)) {
+                    let name = String(decoding: pair.key.dropFirst(Key.schedulerPrefix.count), as: UTF8.self)
+                    contents.schedulers[name] = try Self.fields(pair.value, key: "scheduler").number("enabled") == 1
+                }
                 return contents
             }
         } catch let error as SchedulerError {
@@ -109,6 +116,8 @@ public final class SchedulerStorage {
         case region(Region)
         /// Removes a region (merged into, or replaced by, newer ones).
         case removeRegion(UInt64)
+        /// Turns a balance scheduler on or off.
+        case scheduler(name: String, enabled: Bool)
     }
 
     /// Writes changes in one durable LMDB commit; returns once they are on disk.
@@ -136,6 +145,8 @@ public final class SchedulerStorage {
                         try txn.put(Self.text(region.fields.words.joined(separator: " ")), for: Key.region(region.id), in: .meta)
                     case .removeRegion(let id):
                         _ = try txn.delete(Key.region(id), in: .meta)
+                    case .scheduler(let name, let enabled):
+                        try txn.put(Self.text("enabled=\(enabled ? 1 : 0)"), for: Key.schedulerPrefix + Array(name.utf8), in: .meta)
                     }
                 }
             }
@@ -171,6 +182,7 @@ public final class SchedulerStorage {
         static let id = Array("id".utf8)
         static let storePrefix = Array("store/".utf8)
         static let regionPrefix = Array("region/".utf8)
+        static let schedulerPrefix = Array("scheduler/".utf8)
 
         /// The keys that start with `prefix` (whose last byte is never 0xFF here).
         static func range(_ prefix: [UInt8]) -> KeyRange {

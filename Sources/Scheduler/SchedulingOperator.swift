@@ -23,9 +23,14 @@ public struct SchedulingOperator: Sendable, Hashable {
     public var reason: String
     /// When it was created (monotonic milliseconds).
     public var createdAt: UInt64
+    /// The balance scheduler that created it (nil: the replica checker or a client).
+    public var origin: BalanceScheduler.Name?
 
     /// Creates an operator.
-    public init(kind: Kind, regionID: UInt64, peer: RegionPeer, reason: String, createdAt: UInt64) {
+    public init(
+        kind: Kind, regionID: UInt64, peer: RegionPeer, reason: String, createdAt: UInt64, origin: BalanceScheduler.Name? = nil
+    ) {
+        self.origin = origin
         self.kind = kind
         self.regionID = regionID
         self.peer = peer

@@ -173,7 +173,7 @@ extension StoreCommand {
 /// `kvctl region list|get`.
 struct RegionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "region", abstract: "The cluster's regions.", subcommands: [List.self, Get.self, TransferLeader.self])
+        commandName: "region", abstract: "The cluster's regions.", subcommands: [List.self, Get.self, Split.self, TransferLeader.self])
 
     /// `kvctl region list`: regions in key order.
     struct List: ParsableCommand {
@@ -219,6 +219,38 @@ struct RegionCommand: ParsableCommand {
             let client = try scheduler.connectScheduler()
             let region = try clientCall { () throws(KVClientError) in try client.region(containing: bytes) }
             printRegions([region], format: scheduler.output)
+        }
+    }
+}
+
+extension RegionCommand {
+    /// `kvctl region split KEY`: splits the region holding a key so that a new region starts there.
+    struct Split: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Split the region holding a key so that a new region starts at the key.",
+            discussion: """
+                The region's leader gets new ids from the scheduler and proposes the split through Raft; this \
+                prints the two regions once the split applied (the left one keeps the id). A key where a region \
+                already starts changes nothing and prints the regions as they are.
+                """)
+
+        @Argument(help: "The first key of the new region.")
+        var key: String
+
+        @Flag(help: "The key is escaped as in kvproto(7) (%XX for bytes).")
+        var escaped = false
+
+        @OptionGroup var scheduler: ClientOptions
+
+        func run() throws {
+            let bytes = try argumentBytes(key, escaped: escaped, what: "key")
+            guard scheduler.node == nil, let address = try scheduler.schedulerAddress() else {
+                throw KVCtlFailure(exitCode: KVCtlFailure.usage, message: "splits are cluster commands: give --sched (or $KV_SCHED), not --node")
+            }
+            let cluster = ClusterClient(scheduler: address, deadline: scheduler.timeout)
+            let regions = try clientCall { () throws(KVClientError) in try cluster.split(at: bytes) }
+            printRegions(
+                regions.map { SchedulerClient.RegionRecord(region: $0) }, format: scheduler.output)
         }
     }
 }
@@ -274,24 +306,81 @@ struct OperatorCommand: ParsableCommand {
         func run() throws {
             let client = try scheduler.connectScheduler()
             let operators = try clientCall { () throws(KVClientError) in try client.operators() }
-            let columns = ["region", "kind", "peer", "store", "reason", "age_ms"]
-            switch scheduler.output {
-            case .text:
-                var table = TextTable(columns.map { $0.uppercased() })
-                for fields in operators {
-                    table.append(columns.map { fields[$0].map { String(decoding: $0, as: UTF8.self) } ?? "" })
-                }
-                table.print()
-            case .json:
-                for fields in operators {
-                    var line = JSONLine()
-                    for column in columns {
-                        let text = fields[column].map { String(decoding: $0, as: UTF8.self) } ?? ""
-                        if let number = Int(text) { line.add(column, number) } else { line.add(column, text) }
-                    }
-                    StandardStreams.writeLine(line.text)
-                }
+            printFieldRecords(operators, columns: ["region", "kind", "peer", "store", "reason", "age_ms"], format: scheduler.output)
+        }
+    }
+}
+
+/// `kvctl scheduler list|add|remove`.
+struct SchedulerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scheduler", abstract: "The scheduler's balance schedulers (balance-leader, balance-region).",
+        subcommands: [List.self, Add.self, Remove.self])
+
+    /// `kvctl scheduler list`: each balance scheduler, whether it runs, and its operators in flight.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the balance schedulers.")
+
+        @OptionGroup var scheduler: ClientOptions
+
+        func run() throws {
+            let client = try scheduler.connectScheduler()
+            let schedulers = try clientCall { () throws(KVClientError) in try client.schedulers() }
+            printFieldRecords(schedulers, columns: ["name", "enabled", "running"], format: scheduler.output)
+        }
+    }
+
+    /// `kvctl scheduler add NAME`: turns a balance scheduler on.
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Turn a balance scheduler on (kept across restarts).")
+
+        @Argument(help: "balance-leader or balance-region.")
+        var name: String
+
+        @OptionGroup var scheduler: ClientOptions
+
+        func run() throws {
+            let client = try scheduler.connectScheduler()
+            try clientCall { () throws(KVClientError) in _ = try client.setScheduler(name, enabled: true) }
+            printOK(scheduler.output, [:], text: ["scheduler": name])
+        }
+    }
+
+    /// `kvctl scheduler remove NAME`: turns a balance scheduler off; its running operators finish.
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Turn a balance scheduler off (kept across restarts); operators it started finish.")
+
+        @Argument(help: "balance-leader or balance-region.")
+        var name: String
+
+        @OptionGroup var scheduler: ClientOptions
+
+        func run() throws {
+            let client = try scheduler.connectScheduler()
+            try clientCall { () throws(KVClientError) in _ = try client.setScheduler(name, enabled: false) }
+            printOK(scheduler.output, [:], text: ["scheduler": name])
+        }
+    }
+}
+
+/// Prints records of `name=value` fields as a table or JSON lines (numbers as numbers).
+private func printFieldRecords(_ records: [ProtocolFields], columns: [String], format: OutputFormat) {
+    switch format {
+    case .text:
+        var table = TextTable(columns.map { $0.uppercased() })
+        for fields in records {
+            table.append(columns.map { fields[$0].map { String(decoding: $0, as: UTF8.self) } ?? "" })
+        }
+        table.print()
+    case .json:
+        for fields in records {
+            var line = JSONLine()
+            for column in columns {
+                let text = fields[column].map { String(decoding: $0, as: UTF8.self) } ?? ""
+                if let number = Int(text) { line.add(column, number) } else { line.add(column, text) }
             }
+            StandardStreams.writeLine(line.text)
         }
     }
 }
@@ -310,7 +399,7 @@ private func waitUntil(
 }
 
 /// `OK`, or `{"ok":true, ...}` with the ids the command acted on.
-private func printOK(_ format: OutputFormat, _ ids: KeyValuePairs<String, UInt64>) {
+private func printOK(_ format: OutputFormat, _ ids: KeyValuePairs<String, UInt64>, text: KeyValuePairs<String, String> = [:]) {
     switch format {
     case .text:
         StandardStreams.writeLine("OK")
@@ -318,6 +407,7 @@ private func printOK(_ format: OutputFormat, _ ids: KeyValuePairs<String, UInt64
         var line = JSONLine()
         line.add("ok", true)
         for (name, id) in ids { line.add(name, Int(id)) }
+        for (name, value) in text { line.add(name, value) }
         StandardStreams.writeLine(line.text)
     }
 }

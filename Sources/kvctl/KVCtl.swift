@@ -26,17 +26,19 @@ struct KVCtl: ParsableCommand {
         version: ToolkitVersion.release,
         subcommands: [
             Get.self, Put.self, Delete.self, Scan.self, Batch.self, Ping.self, Stats.self, TSO.self,
-            ClusterCommand.self, StoreCommand.self, RegionCommand.self, OperatorCommand.self,
+            ClusterCommand.self, StoreCommand.self, RegionCommand.self, OperatorCommand.self, SchedulerCommand.self,
         ])
 
     static func main() {
         runTool(
             subcommands: [
                 "get", "put", "delete", "scan", "batch", "ping", "stats", "tso", "cluster", "store", "region", "operator",
+                "scheduler",
             ],
             optionsTakingValues: ClientOptions.optionsTakingValues,
             nestedSubcommands: [
-                "cluster": ["status"], "store": ["list", "remove"], "region": ["list", "get", "transfer-leader"], "operator": ["list"],
+                "cluster": ["status"], "store": ["list", "remove"], "region": ["list", "get", "split", "transfer-leader"],
+                "operator": ["list"], "scheduler": ["list", "add", "remove"],
             ])
     }
 }

@@ -69,6 +69,13 @@ final class LocalCluster: @unchecked Sendable {
         }
     }
 
+    /// Starts one more node (a store joining the running cluster); returns its index.
+    func addNode() throws -> Int {
+        nodes.append(nil)
+        try startNode(nodes.count - 1)
+        return nodes.count - 1
+    }
+
     func killNode(_ index: Int, signal: Int32 = SIGKILL) {
         nodes[index]?.stop(signal: signal)
         nodes[index] = nil

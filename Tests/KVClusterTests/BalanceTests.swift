@@ -1,0 +1,62 @@
+import Foundation
+import KVClient
+import KVProtocol
+import KVTestSupport
+import Testing
+
+// Balance scheduling over real processes; part of the serialized cluster suite.
+extension ClusterTests {
+    @Test("a fourth node joins: replicas and leaders spread until counts differ by at most one, data intact")
+    func fourthNodeIsBalanced() throws {
+        let cluster = try LocalCluster()
+        let client = try cluster.client()
+        // Eight regions of a few keys each.
+        for key in ["b", "c", "d", "e", "f", "g", "h"] { _ = try client.split(at: bytes(key)) }
+        var written: [String: String] = [:]
+        for region in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+            for n in 0..<20 {
+                written["\(region)\(n)"] = "value-\(region)-\(n)"
+                try client.put(bytes("\(region)\(n)"), bytes("value-\(region)-\(n)"))
+            }
+        }
+        let scheduler = try cluster.schedulerClient()
+        #expect(try scheduler.regions().count == 8)
+        // Leader balancing among the three first: every store leads two or three.
+        let balanced = { (stores: Int) -> Bool in
+            guard let list = try? cluster.schedulerClient().stores(), list.count == stores,
+                let regions = try? cluster.schedulerClient().regions(), regions.count == 8,
+                regions.allSatisfy({ $0.region.peers.count == 3 && $0.leaderStoreID != 0 }),
+                (try? cluster.schedulerClient().operators().isEmpty) == true
+            else { return false }
+            let replicas = list.map(\.regionCount)
+            let leaders = list.map(\.leaderCount)
+            return replicas.max()! - replicas.min()! <= 1 && leaders.max()! - leaders.min()! <= 1
+        }
+        #expect(LocalCluster.wait(timeout: 60) { balanced(3) }, "\(String(describing: try? scheduler.stores()))")
+        let joined = try cluster.addNode()
+        let started = Date()
+        #expect(LocalCluster.wait(timeout: 90) { balanced(4) }, "\(String(describing: try? scheduler.stores()))")
+        let newStore = try cluster.storeID(of: joined)
+        let onNew = try #require(try scheduler.stores().first { $0.descriptor.id == newStore })
+        #expect(onNew.regionCount == 6 && onNew.leaderCount == 2, "\(onNew)")
+        print("fourth node balanced after \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        for (key, value) in written { #expect(try client.get(bytes(key)) == bytes(value), "\(key)") }
+        // The node that joined holds exactly its regions' keys, no more (removed replicas destroyed their data).
+        #expect(LocalCluster.wait(timeout: 20) {
+            let expected = (try? cluster.schedulerClient().regions())?.filter { $0.region.peer(onStore: newStore) != nil }.count ?? -1
+            return (try? cluster.stat("keys", of: joined)) == expected * 20
+        })
+        for index in 0..<3 {
+            let store = try cluster.storeID(of: index)
+            let held = try scheduler.regions().filter { $0.region.peer(onStore: store) != nil }.count
+            #expect(LocalCluster.wait(timeout: 20) { (try? cluster.stat("keys", of: index)) == held * 20 }, "node \(index)")
+        }
+        // Schedulers can be listed, turned off and on (and stay so).
+        let names = try scheduler.schedulers().compactMap { $0["name"].map { String(decoding: $0, as: UTF8.self) } }
+        #expect(names == ["balance-leader", "balance-region"])
+        #expect(try scheduler.setScheduler("balance-leader", enabled: false))
+        #expect(try !scheduler.setScheduler("balance-leader", enabled: false))
+        #expect(try scheduler.schedulers().first?["enabled"] == bytes("0"))
+        #expect(throws: KVClientError.self) { try scheduler.setScheduler("balance-everything", enabled: true) }
+    }
+}
