@@ -80,7 +80,7 @@ public struct SplitCommand: Sendable, Equatable {
     }
 
     /// The two regions the split makes of `region` (the left one keeps the id), or why it does not apply.
-    func outcome(for region: Region) -> Result<(left: Region, right: Region), ProtocolError> {
+    public func outcome(for region: Region) -> Result<(left: Region, right: Region), ProtocolError> {
         guard region.epoch == epoch else {
             return .failure(ProtocolError(
                 .epochNotMatch,

@@ -16,6 +16,14 @@ public struct RegionMap: Sendable {
         /// Approximate keys, from the leader's last heartbeat.
         public var approximateKeys: UInt64
 
+        /// Creates an entry.
+        public init(region: Region, leaderPeerID: UInt64, approximateSize: UInt64, approximateKeys: UInt64) {
+            self.region = region
+            self.leaderPeerID = leaderPeerID
+            self.approximateSize = approximateSize
+            self.approximateKeys = approximateKeys
+        }
+
         /// The store holding the leader, if known.
         public var leaderStoreID: UInt64? {
             region.peers.first { $0.id == leaderPeerID }?.storeID

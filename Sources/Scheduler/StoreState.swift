@@ -22,6 +22,14 @@ public struct StoreState: Sendable, Hashable {
     /// from disk, so a restarted scheduler gives them the disconnect time to check in.
     public var lastSeen: UInt64
 
+    /// Creates a store's state.
+    public init(isRemoving: Bool = false, descriptor: StoreDescriptor, lastHeartbeat: StoreHeartbeat?, lastSeen: UInt64) {
+        self.isRemoving = isRemoving
+        self.descriptor = descriptor
+        self.lastHeartbeat = lastHeartbeat
+        self.lastSeen = lastSeen
+    }
+
     /// The store's health at `now`.
     public func health(at now: UInt64, options: SchedulerOptions) -> Health {
         let silence = now >= lastSeen ? now - lastSeen : 0

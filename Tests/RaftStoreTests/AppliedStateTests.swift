@@ -62,3 +62,45 @@ struct AppliedStateTests {
         }
     }
 }
+
+@Suite("Split commands")
+struct SplitCommandTests {
+    static let region = Region(
+        id: 2, startKey: Array("b".utf8), endKey: Array("m".utf8), epoch: RegionEpoch(confVersion: 3, version: 2),
+        peers: [RegionPeer(id: 3, storeID: 1), RegionPeer(id: 5, storeID: 4)])
+
+    @Test("a split command survives encoding; damaged bytes are refused, not misread")
+    func roundTrip() throws {
+        let command = SplitCommand(
+            regionID: 2, epoch: Self.region.epoch, splitKey: Array("g".utf8), newRegionID: 8, newPeerIDs: [(3, 9), (5, 10)])
+        let bytes = command.encoded()
+        #expect(try SplitCommand(decoding: bytes) == command)
+        for cut in 0..<bytes.count { #expect(throws: RaftStoreError.self) { try SplitCommand(decoding: Array(bytes[..<cut])) } }
+        #expect(throws: RaftStoreError.self) { try SplitCommand(decoding: bytes + [0]) }
+    }
+}
+
+extension SplitCommandTests {
+    @Test("a split applies only at the epoch it was proposed at, strictly inside the range, with a new peer per peer")
+    func outcome() throws {
+        let command = SplitCommand(
+            regionID: 2, epoch: Self.region.epoch, splitKey: Array("g".utf8), newRegionID: 8, newPeerIDs: [(3, 9), (5, 10)])
+        let (left, right) = try command.outcome(for: Self.region).get()
+        #expect(left.id == 2 && left.startKey == Array("b".utf8) && left.endKey == Array("g".utf8))
+        #expect(right.id == 8 && right.startKey == Array("g".utf8) && right.endKey == Array("m".utf8))
+        #expect(left.epoch == RegionEpoch(confVersion: 3, version: 3) && right.epoch == left.epoch)
+        #expect(right.peers == [RegionPeer(id: 9, storeID: 1), RegionPeer(id: 10, storeID: 4)])
+        #expect(left.peers == Self.region.peers)
+        var changed = Self.region
+        changed.epoch.confVersion += 1
+        #expect(throws: ProtocolError.self) { try command.outcome(for: changed).get() }
+        for key in ["b", "a", "m", "z"] {
+            var outside = command
+            outside.splitKey = Array(key.utf8)
+            #expect(throws: ProtocolError.self) { try outside.outcome(for: Self.region).get() }
+        }
+        var missing = command
+        missing.newPeerIDs = [(3, 9)]
+        #expect(throws: ProtocolError.self) { try missing.outcome(for: Self.region).get() }
+    }
+}
