@@ -60,3 +60,44 @@ extension ClusterTests {
         #expect(throws: KVClientError.self) { try scheduler.setScheduler("balance-everything", enabled: true) }
     }
 }
+
+extension ClusterTests {
+    @Test("leader transfers and a store drain (conf changes) over a lossy network: kvbench check stays linearizable")
+    func membershipChangesOverLossyNetwork() throws {
+        let cluster = try LocalCluster(nodes: 4)
+        for index in 0..<4 { try cluster.inject(FaultInjection(dropRate: 0.1, maxDelayMilliseconds: 20), into: index) }
+        let scheduler = try cluster.schedulerClient()
+        let region = try #require(try scheduler.regions().first)
+        let storeIDs = region.region.peers.map(\.storeID)
+        let drained = try #require(storeIDs.first { $0 != region.leaderStoreID })
+        let problems = LockedList()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            defer { done.signal() }
+            guard let control = try? cluster.schedulerClient() else { return problems.append("no scheduler client") }
+            // Leadership moves around the replicas, then a store holding one is drained while it does.
+            for (step, store) in storeIDs.enumerated() {
+                usleep(1_200_000)
+                do { _ = try control.transferLeader(region: region.region.id, to: store) } catch { problems.append("transfer: \(error)") }
+                if step == 1 {
+                    do { try control.removeStore(drained) } catch { problems.append("remove: \(error)") }
+                }
+            }
+        }
+        let result = try runCommand(
+            BuiltProducts.path(of: "kvbench"),
+            ["check", "--sched", cluster.schedulerSocket, "--clients", "6", "--keys", "4", "--duration", "8",
+             "--timeout", "5", "--history", cluster.directory.file("history.txt"), "-o", "json"],
+            directory: cluster.directory.path, timeout: 120)
+        done.wait()
+        #expect(result.status == 0, "\(result.text) \(result.standardError)")
+        #expect(result.text.contains("\"verdict\":\"linearizable\""), "\(result.text)")
+        // Transfers may be refused while another operator runs (CONFLICT); anything else is a problem.
+        #expect(problems.items.allSatisfy { $0.contains("CONFLICT") || $0.contains("conflict") }, "\(problems.items)")
+        // The drain finishes: three replicas, none on the drained store.
+        #expect(LocalCluster.wait(timeout: 60) {
+            guard let now = try? cluster.schedulerClient().regions().first else { return false }
+            return now.region.peers.count == 3 && !now.region.peers.contains { $0.storeID == drained }
+        })
+    }
+}
