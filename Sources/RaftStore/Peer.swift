@@ -27,6 +27,10 @@ final class Peer {
     var writtenSinceCheck = 0
     /// Whether a split check of this region is running in the background.
     var splitCheckRunning = false
+    /// Whether the peer sleeps: no ticks until something happens to the region (see RaftStore+Hibernation).
+    var isHibernating = false
+    /// Ticks a leader has been settled for.
+    var quietTicks = 0
     /// Proposals in index order, waiting for their entry.
     var proposals: [Proposal] = []
     var proposalsHead = 0
@@ -48,6 +52,12 @@ final class Peer {
     var approximateSize: (bytes: UInt64, keys: UInt64) {
         let measured = measuredSize ?? (0, 0)
         return (measured.bytes + UInt64(writtenSinceCheck), measured.keys)
+    }
+
+    /// Makes a hibernating peer tick again (something happened to its region).
+    func wake() {
+        isHibernating = false
+        quietTicks = 0
     }
 
     /// Removes and returns the proposals waiting for entries up to `index`.

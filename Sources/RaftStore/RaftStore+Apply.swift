@@ -210,6 +210,8 @@ extension RaftStore {
             "snapshots_built=\(statistics.snapshotsBuilt.load(ordering: .relaxed))",
             "snapshots_installed=\(statistics.snapshotsInstalled.load(ordering: .relaxed))",
             "splits=\(statistics.splits.load(ordering: .relaxed))",
+            "hibernating=\(statistics.hibernatingRegions.load(ordering: .relaxed))",
+            "hibernation_wake_ups=\(statistics.hibernationWakeUps.load(ordering: .relaxed))",
             "map_size=\(environment.mapSize)",
             "uptime_s=\(Int(monotonicSeconds() - startTime))",
         ])

@@ -30,6 +30,8 @@ extension RaftStore {
         if transport.isCutOff(from: chunk.fromStore) {
             return .error(ProtocolError(.serverBusy, "messages from store \(chunk.fromStore) are cut off (fault injection)"))
         }
+        let now = monotonicSeconds()
+        lastHeardFrom.withLock { $0[chunk.fromStore] = now }
         enum Progress { case partial, complete([UInt8]), refused(String) }
         if !chunk.fromAddress.isEmpty { cluster?.learnStoreAddress(chunk.fromStore, chunk.fromAddress) }
         let progress: Progress = incomingChunks.withLock { pending in
@@ -71,7 +73,11 @@ extension RaftStore {
     /// Steps each message into its peer, creating the peer when a leader contacts this store first.
     func handleRaftMessages(_ envelopes: [RaftEnvelope]) {
         for envelope in envelopes {
-            guard envelope.to.storeID == storeIdentity.storeID else { continue }
+            guard envelope.to.storeID == storeIdentity.storeID, !envelope.isKeepAlive else { continue }
+            if envelope.isHibernationNotice {
+                if let peer = peers[envelope.region.id], peer.peerID == envelope.to.id { handleHibernationNotice(envelope, to: peer) }
+                continue
+            }
             var peer = peers[envelope.region.id]
             if peer == nil {
                 peer = createPeer(for: envelope)
@@ -90,6 +96,8 @@ extension RaftStore {
             if !peer.region.peers.contains(envelope.from) && peer.region.peers.allSatisfy({ $0.id != envelope.from.id }) {
                 peer.knownPeers[envelope.from.id] = envelope.from.storeID
             }
+            // Any message wakes a sleeping peer (the routine traffic of an awake one is no activity).
+            if peer.isHibernating && envelope.wakesPeer { peer.wake() }
             peer.node.step(envelope.message)
         }
     }
@@ -354,6 +362,7 @@ extension RaftStore {
 
     func handle(_ regionOperator: RegionOperator) {
         guard let peer = peers[regionOperator.regionID], peer.node.role == .leader else { return }
+        peer.wake()
         do {
             switch regionOperator.kind {
             case .addPeer:
@@ -376,6 +385,7 @@ extension RaftStore {
 
     /// Queues a read-only submission for the turn's ReadIndex of its region (see ``issueReadIndexes()``).
     func requestReadIndex(_ submission: SubmissionInFlight, peer: Peer) {
+        peer.wake()
         readsAwaitingIndex[peer.region.id, default: []].append(submission)
     }
 

@@ -54,12 +54,13 @@ extension RaftStore {
         defer { inboxLocked { $0.turnRunning = false } }
         let (submissions, events, stopping) = takeWork()
         if tickDue {
-            for peer in peers.values { peer.node.tick() }
+            for peer in peers.values where !peer.isHibernating { peer.node.tick() }
         }
         for event in events { handle(event) }
         for submission in submissions { propose(submission) }
         issueReadIndexes()
         processReadies()
+        if tickDue && cluster != nil { advanceHibernation() }
         if cluster != nil {
             expireReadIndexRequests()
             dropRemovedPeers()
@@ -231,6 +232,7 @@ extension RaftStore {
             answerAll(submission, .error(ProtocolError(.keyNotInRegion, "the requests span several regions; send them separately")))
             return
         }
+        peer.wake()
         guard peer.node.role == .leader else {
             answerAll(submission, cluster == nil
                 ? .error(ProtocolError(.notLeader, "region \(peer.region.id) has no leader here yet; retry"))

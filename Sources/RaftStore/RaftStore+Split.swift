@@ -80,6 +80,7 @@ extension RaftStore {
         guard peer.region.epoch == command.epoch else {
             return answer(.error(epochNotMatch(peer.region, "the region changed while the split got its ids")))
         }
+        peer.wake()
         guard peer.node.role == .leader else { return answer(notLeaderResponse(peer)) }
         do {
             let index = try peer.node.propose(batch: [command.encoded()])

@@ -124,6 +124,10 @@ public final class RaftStore {
     /// Vote requests for regions not (yet) here, per region: a split's new region campaigns on the leader's
     /// store before the other stores applied the split; they replay the request once they have. Loop-owned.
     var deferredVotes: [UInt64: [RaftEnvelope]] = [:]
+    /// When each other store was last heard from (any `RAFT` chunk), for hibernating followers. Its own lock.
+    let lastHeardFrom = Mutex<[UInt64: Double]>([:])
+    /// When the next keep-alives go out. Loop-owned.
+    var nextKeepAlive = 0.0
 
     /// Opens (creating, for a standalone node, when new) the store in `directory` and starts its loop.
     ///

@@ -43,6 +43,8 @@ public struct RaftStoreOptions: Sendable {
     /// A region whose keys and values exceed this many bytes is split in two (cluster mode; 0 turns the
     /// size check off, leaving only splits asked for with `SPLIT`).
     public var regionMaxBytes = 96 << 20
+    /// Ticks a leader's region must stay settled before it hibernates (cluster mode; 0: never).
+    public var hibernateTicks = 20
     /// Seconds between passes of the split checker over the regions this store leads.
     public var splitCheckIntervalSeconds = 1.0
 

@@ -28,6 +28,10 @@ public final class RaftStoreStatistics: Sendable {
     public let peakUnflushedBytes = Atomic<Int>(0)
     /// Regions with a peer on this node.
     public let regions = Atomic<Int>(0)
+    /// Regions whose peer here hibernates, as of the last keep-alive round.
+    public let hibernatingRegions = Atomic<Int>(0)
+    /// Hibernating followers woken because their leader's store went silent.
+    public let hibernationWakeUps = Atomic<Int>(0)
     /// Splits applied on this node (one per split per replica).
     public let splits = Atomic<Int>(0)
     /// Rounds in which new writes waited because too much was unflushed.
