@@ -99,6 +99,7 @@ extension RaftStore {
             // Any message wakes a sleeping peer (the routine traffic of an awake one is no activity).
             if peer.isHibernating && envelope.wakesPeer { peer.wake() }
             peer.node.step(envelope.message)
+            activeRegions.insert(peer.region.id)
         }
     }
 
@@ -134,6 +135,7 @@ extension RaftStore {
         let peer = Peer(region: region, peerID: envelope.to.id, storage: storage, node: node, appliedIndex: 0)
         peers[region.id] = peer
         installSnapshotProvider(on: peer)
+        regionsChanged = true
         statistics.regions.store(peers.count, ordering: .relaxed)
         if firstRegionID == 0 { firstRegionID = region.id }
         logger.info("region \(region.id): created peer \(envelope.to.id) on first contact from peer \(envelope.from.id)")
@@ -251,6 +253,7 @@ extension RaftStore {
             try txn.put(data.region.encoded(), for: MetaKeys.region(peer.region.id), in: .meta)
         }
         peer.region = data.region
+        regionsChanged = true
         peer.appliedIndex = snapshot.metadata.index
         peer.durableAppliedIndex = snapshot.metadata.index
         peer.compactTo = max(peer.compactTo, snapshot.metadata.index)
@@ -310,6 +313,7 @@ extension RaftStore {
             statistics.lmdbCommits.add(1, ordering: .relaxed)
             logger.info("region \(region.id): \(change.kind == .addNode ? "added" : "removed") peer \(change.nodeID); peers now \(region.peers.map(\.id)), conf_ver \(region.epoch.confVersion)")
             peer.region = region
+            regionsChanged = true
             peer.cachedSnapshot = nil
         }
         if change.kind == .removeNode && change.nodeID == peer.peerID {
@@ -322,6 +326,7 @@ extension RaftStore {
     func dropRemovedPeers() {
         for (id, peer) in peers where peer.isRemoved {
             peers[id] = nil
+            regionsChanged = true
             dropProposalsAsNotLeader(peer)
             readsAwaitingIndex[id] = nil
             let range = KeyRange(
@@ -363,6 +368,7 @@ extension RaftStore {
     func handle(_ regionOperator: RegionOperator) {
         guard let peer = peers[regionOperator.regionID], peer.node.role == .leader else { return }
         peer.wake()
+        activeRegions.insert(peer.region.id)
         do {
             switch regionOperator.kind {
             case .addPeer:
@@ -373,6 +379,16 @@ extension RaftStore {
             case .removePeer:
                 _ = try peer.node.proposeConfChange(ConfChange(kind: .removeNode, nodeID: regionOperator.peer.id))
             case .transferLeader:
+                // Only to a follower that is caught up and answering: Raft refuses proposals while a transfer
+                // runs (up to an election timeout), and the scheduler repeats the operator every heartbeat, so
+                // a transfer to a dead or lagging peer would block the region's writes until the operator
+                // timed out. Declined now, it is asked again with the next heartbeat.
+                guard let progress = peer.node.progress(of: regionOperator.peer.id), progress.recentActive,
+                    progress.match == peer.node.lastIndex
+                else {
+                    logger.debug("region \(peer.region.id): not transferring leadership to peer \(regionOperator.peer.id) yet: not caught up or not answering")
+                    return
+                }
                 try peer.node.transferLeader(to: regionOperator.peer.id)
             }
         } catch {
@@ -410,6 +426,7 @@ extension RaftStore {
             let context = nextReadContext
             var bytes = BinaryWriter(capacity: 8)
             bytes.u64(context)
+            activeRegions.insert(regionID)
             do {
                 try peer.node.readIndex(context: bytes.bytes)
                 pendingReadIndex[context] = (regionID, submissions, monotonicSeconds() + Double(options.readTimeoutMilliseconds) / 1000)

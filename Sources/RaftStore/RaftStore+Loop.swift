@@ -54,7 +54,10 @@ extension RaftStore {
         defer { inboxLocked { $0.turnRunning = false } }
         let (submissions, events, stopping) = takeWork()
         if tickDue {
-            for peer in peers.values where !peer.isHibernating { peer.node.tick() }
+            for peer in peers.values where !peer.isHibernating {
+                peer.node.tick()
+                activeRegions.insert(peer.region.id)
+            }
         }
         for event in events { handle(event) }
         for submission in submissions { propose(submission) }
@@ -65,9 +68,13 @@ extension RaftStore {
             expireReadIndexRequests()
             dropRemovedPeers()
             scheduleSplitChecks()
-            refreshLeadership()
+            // What heartbeats and STATS report: fresh enough once a tick, or when the regions changed.
+            if tickDue || regionsChanged { refreshLeadership() }
         }
-        publishRegionViews()
+        if regionsChanged {
+            regionsChanged = false
+            publishRegionViews()
+        }
         if !waitingReads.isEmpty && failure == nil {
             // Reads queued behind writes that had already applied when they came in: nothing else would answer
             // them until the next write.
@@ -80,7 +87,8 @@ extension RaftStore {
         maybeFlush(force: stopping && options.flushOnStop)
         markReadyWhenLeading()
         let blocked = failure == nil && working.byteCount >= options.maxUnflushedBytes
-        let readyLeft = failure == nil && peers.values.contains { $0.node.hasReady() }
+        activeRegions = activeRegions.filter { peers[$0]?.node.hasReady() ?? false }
+        let readyLeft = failure == nil && !activeRegions.isEmpty
         inboxLocked { inbox in
             inbox.blocked = blocked
             inbox.readyLeft = readyLeft
@@ -233,6 +241,7 @@ extension RaftStore {
             return
         }
         peer.wake()
+        activeRegions.insert(peer.region.id)
         guard peer.node.role == .leader else {
             answerAll(submission, cluster == nil
                 ? .error(ProtocolError(.notLeader, "region \(peer.region.id) has no leader here yet; retry"))
@@ -307,9 +316,9 @@ extension RaftStore {
     func processReadies() {
         var rounds = 0
         while failure == nil && rounds < 16 {
-            let ready = peers.count == 1
-                ? peers.values.filter { $0.node.hasReady() }
-                : peers.values.filter { $0.node.hasReady() }.sorted { $0.region.id < $1.region.id }
+            let ready = activeRegions.count == 1
+                ? activeRegions.compactMap { peers[$0] }.filter { $0.node.hasReady() }
+                : activeRegions.sorted().compactMap { peers[$0] }.filter { $0.node.hasReady() }
             guard !ready.isEmpty else { return }
             rounds += 1
             var batch = LogBatch()
@@ -387,9 +396,18 @@ extension RaftStore {
 
     /// Compaction points that LMDB now holds durably, written along with the next log batch.
     private func addCompactions(to batch: inout LogBatch) {
-        for peer in peers.values where peer.compactTo > log.compactionPoint(of: peer.region.id).index {
-            guard let term = try? log.term(of: peer.region.id, at: peer.compactTo) else { continue }
-            batch.compact(region: peer.region.id, upTo: peer.compactTo, term: term)
+        for region in compactionDue {
+            guard let peer = peers[region] else {
+                compactionDue.remove(region)
+                continue
+            }
+            guard peer.compactTo > log.compactionPoint(of: region).index else {
+                compactionDue.remove(region)
+                continue
+            }
+            guard let term = try? log.term(of: region, at: peer.compactTo) else { continue }
+            batch.compact(region: region, upTo: peer.compactTo, term: term)
+            compactionDue.remove(region)
         }
     }
 
@@ -475,10 +493,14 @@ extension RaftStore {
             handleRaftMessages(envelopes)
         case .unreachable(let store):
             for peer in peers.values {
-                for member in peer.region.peers where member.storeID == store { peer.node.reportUnreachable(member.id) }
+                for member in peer.region.peers where member.storeID == store {
+                    peer.node.reportUnreachable(member.id)
+                    activeRegions.insert(peer.region.id)
+                }
             }
         case .snapshotReported(let region, let peerID, let failed):
             peers[region]?.node.reportSnapshot(to: peerID, failed: failed)
+            activeRegions.insert(region)
         case .regionOperator(let regionOperator):
             handle(regionOperator)
         case .splitReady(let result, let inFlight):
@@ -499,7 +521,11 @@ extension RaftStore {
             for (region, index) in job.applied {
                 guard let peer = peers[region] else { continue }
                 peer.durableAppliedIndex = index
-                peer.compactTo = max(peer.compactTo, logGarbageCollectionPoint(peer, durable: index))
+                let point = logGarbageCollectionPoint(peer, durable: index)
+                if point > peer.compactTo {
+                    peer.compactTo = point
+                    compactionDue.insert(region)
+                }
                 if region == firstRegionID { statistics.durableAppliedIndex.store(index, ordering: .relaxed) }
             }
         case .flushFinished(.failure(let error)):

@@ -81,6 +81,7 @@ extension RaftStore {
             return answer(.error(epochNotMatch(peer.region, "the region changed while the split got its ids")))
         }
         peer.wake()
+        activeRegions.insert(peer.region.id)
         guard peer.node.role == .leader else { return answer(notLeaderResponse(peer)) }
         do {
             let index = try peer.node.propose(batch: [command.encoded()])
@@ -146,6 +147,7 @@ extension RaftStore {
         }
         let wasLeader = peer.node.role == .leader
         peer.region = left
+        regionsChanged = true
         peer.cachedSnapshot = nil
         peer.measuredSize = nil
         peer.writtenSinceCheck = 0
@@ -158,6 +160,7 @@ extension RaftStore {
             for envelope in deferredVotes.removeValue(forKey: right.id) ?? [] where envelope.to.id == child.peerID {
                 child.node.step(envelope.message)
             }
+            activeRegions.insert(right.id)
         }
         statistics.splits.add(1, ordering: .relaxed)
         cluster?.regionsChanged()
@@ -186,6 +189,8 @@ extension RaftStore {
         }
         let peer = Peer(region: region, peerID: local.id, storage: storage, node: node, appliedIndex: applied)
         peers[region.id] = peer
+        activeRegions.insert(region.id)
+        regionsChanged = true
         if cluster != nil { installSnapshotProvider(on: peer) }
         statistics.regions.store(peers.count, ordering: .relaxed)
         firstRegionID = peers.keys.min() ?? 0

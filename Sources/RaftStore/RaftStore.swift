@@ -128,6 +128,14 @@ public final class RaftStore {
     let lastHeardFrom = Mutex<[UInt64: Double]>([:])
     /// When the next keep-alives go out. Loop-owned.
     var nextKeepAlive = 0.0
+    /// Regions whose Raft node may have a `Ready`: stepped, ticked, proposed to since they were last found
+    /// without one. Rounds look at these only, so an idle region costs nothing per round. Loop-owned.
+    var activeRegions = Set<UInt64>()
+    /// Regions whose log may be compacted further (their `compactTo` rose). Loop-owned.
+    var compactionDue = Set<UInt64>()
+    /// Set when a region changed shape, membership or was added or removed: the views for other threads
+    /// are published again. Loop-owned.
+    var regionsChanged = true
 
     /// Opens (creating, for a standalone node, when new) the store in `directory` and starts its loop.
     ///
