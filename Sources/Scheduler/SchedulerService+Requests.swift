@@ -198,9 +198,10 @@ extension SchedulerService {
             state.regions.remove(old.region.id)
             state.operators[old.region.id] = nil
         }
-        state.regions.place(RegionMap.Entry(
+        let reported = RegionMap.Entry(
             region: region, leaderPeerID: beat.leaderPeerID, approximateSize: beat.approximateSize,
-            approximateKeys: beat.approximateKeys))
+            approximateKeys: beat.approximateKeys)
+        if state.regions[region.id] != reported { state.regions.place(reported) }
 
         if let pending = state.operators[region.id] {
             if pending.isFinished(by: region, leaderPeerID: beat.leaderPeerID) {
@@ -216,7 +217,8 @@ extension SchedulerService {
         // The replica checker first; the balance schedulers only for regions that have what they need. Stores
         // are compared by region score (sizes), operators in flight counted as done.
         let entry = state.regions[region.id]!
-        let load = BalanceScheduler.Load(regions: state.regions, operators: state.operators)
+        let load = state.cachedLoad ?? BalanceScheduler.Load(regions: state.regions, operators: state.operators)
+        state.cachedLoad = load
         let scores = load.regionScore.mapValues { Int(min($0 / (1 << 10), UInt64(Int.max))) }
         var decision = ReplicaChecker(options: options).check(entry, stores: state.stores, regionCounts: scores, now: now)
         var origin: BalanceScheduler.Name?

@@ -27,8 +27,11 @@ public final class SchedulerService: NodeService {
         var oracle: TimestampOracle
         var ids: IDAllocator
         var stores: [UInt64: StoreState]
-        var regions: RegionMap
-        var operators: [UInt64: SchedulingOperator]
+        var regions: RegionMap { didSet { cachedLoad = nil } }
+        var operators: [UInt64: SchedulingOperator] { didSet { cachedLoad = nil } }
+        /// Store scores and leader counts, computed from `regions` and `operators` when first needed after
+        /// either changed: an idle cluster's heartbeats cost O(1) each, not O(regions).
+        var cachedLoad: BalanceScheduler.Load?
         /// The balance schedulers that run.
         var enabledSchedulers: Set<BalanceScheduler.Name>
         var stopped = false
@@ -74,7 +77,7 @@ public final class SchedulerService: NodeService {
             clusterID: clusterID, bootstrapped: contents.bootstrapped,
             oracle: TimestampOracle(persistedLimit: contents.timestampLimit, window: options.timestampWindow),
             ids: IDAllocator(persistedLimit: contents.idLimit, batch: options.idBatch),
-            stores: stores, regions: regions, operators: [:],
+            stores: stores, regions: regions, operators: [:], cachedLoad: nil,
             enabledSchedulers: Set(BalanceScheduler.Name.allCases.filter { contents.schedulers[$0.rawValue] ?? true })))
     }
 
