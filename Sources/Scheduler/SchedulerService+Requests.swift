@@ -210,6 +210,11 @@ extension SchedulerService {
             } else if now - pending.createdAt >= options.operatorTimeout {
                 logger.warning("operator timed out: \(pending.kind.rawValue) peer \(pending.peer.id) region \(region.id)")
                 state.operators[region.id] = nil
+            } else if pending.kind != .removePeer, !isUp(pending.peer.storeID, state: state, now: now) {
+                // Its target went away (stopped heartbeating, or is being removed): waiting for the timeout
+                // would hold back the replica checker, which may have a dead replica to replace.
+                logger.info("operator cancelled: \(pending.kind.rawValue) peer \(pending.peer.id) region \(region.id): store \(pending.peer.storeID) is not up")
+                state.operators[region.id] = nil
             } else {
                 return .ok(pending.fields.words)
             }
@@ -252,6 +257,11 @@ extension SchedulerService {
         state.operators[region.id] = newOperator
         logger.info("operator: \(newOperator.kind.rawValue) peer \(newOperator.peer.id) on store \(newOperator.peer.storeID) for region \(region.id) (\(newOperator.reason))")
         return .ok(newOperator.fields.words)
+    }
+
+    private func isUp(_ storeID: UInt64, state: ClusterState, now: UInt64) -> Bool {
+        guard let store = state.stores[storeID] else { return false }
+        return !store.isRemoving && store.health(at: now, options: options) == .up
     }
 
     private func addressConflict(_ store: StoreDescriptor, state: ClusterState) -> Response? {

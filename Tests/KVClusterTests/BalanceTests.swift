@@ -101,3 +101,48 @@ extension ClusterTests {
         })
     }
 }
+
+extension ClusterTests {
+    @Test("several regions: a store drained under writers, then another store down past the down time; every region ends with three replicas on the stores left")
+    func manyRegionsDrainAndDownStore() throws {
+        let cluster = try LocalCluster(nodes: 5, schedulerArguments: ["--max-store-down-time", "4s"])
+        let client = try cluster.client()
+        for key in ["w1", "w2", "w3"] { _ = try client.split(at: bytes(key)) }
+        let writers = BackgroundWriters(cluster: cluster, writers: 4)
+        LocalCluster.wait(timeout: 20) { writers.acknowledgedCount >= 200 }
+        let scheduler = try cluster.schedulerClient()
+        func settled(without gone: Set<UInt64>) -> Bool {
+            guard let regions = try? cluster.schedulerClient().regions(), regions.count == 4,
+                (try? cluster.schedulerClient().operators().isEmpty) == true
+            else { return false }
+            return regions.allSatisfy { entry in
+                entry.region.peers.count == 3 && !entry.region.peers.contains { gone.contains($0.storeID) } && entry.leaderStoreID != 0
+            }
+        }
+        // Drain the store of node 1 while the writers go on.
+        let drained = try cluster.storeID(of: 1)
+        try scheduler.removeStore(drained)
+        #expect(LocalCluster.wait(timeout: 60) { settled(without: [drained]) }, "\(describe(cluster))")
+        // Then node 2 dies and stays down past the down time: its replicas are replaced too.
+        let victim = try cluster.storeID(of: 2)
+        cluster.killNode(2)
+        #expect(LocalCluster.wait(timeout: 60) { settled(without: [drained, victim]) }, "\(describe(cluster))")
+        let outcome = writers.stop()
+        // Writes whose leader died with node 2 may be of unknown outcome; none may fail.
+        #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(5))")
+        let reader = try cluster.client()
+        for (key, value) in outcome.acknowledged { #expect(try reader.get(bytes(key)) == bytes(value), "\(key)") }
+    }
+}
+
+/// The scheduler's regions and operators in a few lines, for failure messages.
+func describe(_ cluster: LocalCluster) -> String {
+    guard let scheduler = try? cluster.schedulerClient() else { return "no scheduler" }
+    let regions = ((try? scheduler.regions()) ?? []).map { entry in
+        "region \(entry.region.id) \(entry.region.epoch.confVersion)/\(entry.region.epoch.version) peers \(entry.region.peers.map { "\($0.id)@\($0.storeID)" }) leader \(entry.leaderStoreID)"
+    }
+    let operators = ((try? scheduler.operators()) ?? []).map { fields in
+        fields.words.joined(separator: " ")
+    }
+    return (regions + operators).joined(separator: "; ")
+}
