@@ -138,6 +138,7 @@ extension RaftStore {
         regionsChanged = true
         statistics.regions.store(peers.count, ordering: .relaxed)
         if firstRegionID == 0 { firstRegionID = region.id }
+        deferredVotes[region.id] = nil
         logger.info("region \(region.id): created peer \(envelope.to.id) on first contact from peer \(envelope.from.id)")
         return peer
     }
@@ -536,12 +537,5 @@ extension RaftStore {
         var info = statvfs()
         guard statvfs(directory, &info) == 0 else { return (0, 0) }
         return (UInt64(info.f_blocks) * UInt64(info.f_frsize), UInt64(info.f_bavail) * UInt64(info.f_frsize))
-    }
-
-    /// Bytes and keys of the store's data in LMDB (what has been flushed), an estimate of region size while
-    /// a store holds one region.
-    public var approximateDataSize: (bytes: Int, keys: Int) {
-        guard let stats = try? environment.statistics(of: .default) else { return (0, 0) }
-        return (stats.bytes, stats.entries)
     }
 }

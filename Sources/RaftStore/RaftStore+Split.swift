@@ -153,7 +153,10 @@ extension RaftStore {
         peer.writtenSinceCheck = 0
         if createChild {
             if let stale = peers[right.id] {
-                for proposal in stale.takeAllProposals() { proposal.submission.fail(.error(ProtocolError(.staleCommand, "superseded by a split"))) }
+                for proposal in stale.takeAllProposals() where proposal.submission.partsLeft > 0 {
+                    proposal.submission.fail(.error(ProtocolError(.staleCommand, "superseded by a split")))
+                    completions.append(proposal.submission)
+                }
             }
             let child = try startPeer(for: right, applied: Self.initialLogIndex)
             if wasLeader { child.node.campaign() }  // the new region's leader starts where the old one's is

@@ -339,11 +339,7 @@ struct SchedulerCommand: ParsableCommand {
 
         @OptionGroup var scheduler: ClientOptions
 
-        func run() throws {
-            let client = try scheduler.connectScheduler()
-            try clientCall { () throws(KVClientError) in _ = try client.setScheduler(name, enabled: true) }
-            printOK(scheduler.output, [:], text: ["scheduler": name])
-        }
+        func run() throws { try SchedulerCommand.set(name, enabled: true, options: scheduler) }
     }
 
     /// `kvctl scheduler remove NAME`: turns a balance scheduler off; its running operators finish.
@@ -356,11 +352,16 @@ struct SchedulerCommand: ParsableCommand {
 
         @OptionGroup var scheduler: ClientOptions
 
-        func run() throws {
-            let client = try scheduler.connectScheduler()
-            try clientCall { () throws(KVClientError) in _ = try client.setScheduler(name, enabled: false) }
-            printOK(scheduler.output, [:], text: ["scheduler": name])
-        }
+        func run() throws { try SchedulerCommand.set(name, enabled: false, options: scheduler) }
+    }
+}
+
+extension SchedulerCommand {
+    /// Turns a scheduler on or off and prints OK.
+    static func set(_ name: String, enabled: Bool, options: ClientOptions) throws {
+        let client = try options.connectScheduler()
+        try clientCall { () throws(KVClientError) in _ = try client.setScheduler(name, enabled: enabled) }
+        printOK(options.output, [:], text: ["scheduler": name])
     }
 }
 
