@@ -158,6 +158,110 @@ public final class ClusterClient {
         return groups.compactMap { words in (try? ProtocolFields(parsing: words)).flatMap { try? Region(fields: $0) } }
     }
 
+    /// Answers `requests` in order, sending those about keys pipelined per region: the requests bound for one
+    /// region go out together on its leader's connection (as cached), each with the region's context, then
+    /// their answers are read; then the next region's. (Per region, not per node: a node refuses one burst of
+    /// writes that spans several of its regions.) A request refused for routing (`NOT_LEADER`, `EPOCH_NOT_MATCH`, ...) is
+    /// sent again on its own through ``call(_:)`` — unless a later request of the same batch is about the same
+    /// key, whose order it must not overtake: then the refusal is its answer. Scans and requests about no
+    /// key go through ``call(_:)`` one at a time. A write whose answer is lost is `outcomeUnknown`, never
+    /// resent.
+    public func callPipelined(_ requests: [Request]) -> [Result<Response, KVClientError>] {
+        var results = [Result<Response, KVClientError>?](repeating: nil, count: requests.count)
+        var groups: [(address: String, items: [(index: Int, context: RegionContext)])] = []
+        var groupOfRegion: [UInt64: Int] = [:]
+        for (index, request) in requests.enumerated() {
+            guard let key = request.routingKey, !request.isScan, let region = try? route(key), !region.leaderAddress.isEmpty else {
+                continue
+            }
+            let group = groupOfRegion[region.region.id] ?? {
+                groups.append((region.leaderAddress, []))
+                groupOfRegion[region.region.id] = groups.count - 1
+                return groups.count - 1
+            }()
+            groups[group].items.append((index, RegionContext(region.region)))
+        }
+        for group in groups {
+            guard let connection = try? connect(group.address) else { continue }
+            var sent = 0
+            for item in group.items {
+                do {
+                    try connection.send(.inRegion(item.context, requests[item.index]))
+                    sent += 1
+                } catch {
+                    break
+                }
+            }
+            var broken = sent < group.items.count
+            if broken { connections[group.address] = nil }
+            var answers = [Response?](repeating: nil, count: group.items.count)
+            for (position, item) in group.items.enumerated() {
+                let request = requests[item.index]
+                let lost = KVClientError(
+                    .outcomeUnknown, "the write was sent to \(group.address) but no answer came; it may or may not have been applied")
+                if broken || position >= sent {
+                    // Unanswered: a write that went out (or partly) has an unknown outcome; the rest is retried.
+                    if request.isWrite && position <= sent { results[item.index] = .failure(lost) }
+                    continue
+                }
+                do {
+                    answers[position] = try connection.readResponse()
+                } catch {
+                    broken = true
+                    connections[group.address] = nil
+                    if request.isWrite { results[item.index] = .failure(lost) }
+                }
+            }
+            func refused(_ position: Int) -> Bool {
+                if case .error(let error) = answers[position], Self.isRoutingRefusal(error.code) { return true }
+                return false
+            }
+            for (position, answer) in answers.enumerated() where answer != nil && !refused(position) {
+                results[group.items[position].index] = .success(answer!)
+            }
+            // A refused request is sent again on its own, after the batch's other groups, in input order; the
+            // later requests about the same key that succeeded must not appear to precede it: reads are sent
+            // again after it too, and if a later write already applied, the refusal stands as the answer.
+            for position in answers.indices where refused(position) {
+                let item = group.items[position]
+                forget(item.context.regionID)
+                let key = requests[item.index].routingKey
+                let later = answers.indices.filter { $0 > position && requests[group.items[$0].index].routingKey == key }
+                if later.contains(where: { requests[group.items[$0].index].isWrite && answers[$0] != nil && !refused($0) }) {
+                    results[item.index] = .success(answers[position]!)
+                    continue
+                }
+                for laterPosition in later where !requests[group.items[laterPosition].index].isWrite {
+                    results[group.items[laterPosition].index] = nil
+                }
+            }
+        }
+        return results.enumerated().map { index, result in
+            result ?? Result { () throws(KVClientError) in try call(requests[index]) }
+        }
+    }
+
+    /// Refusals that say the request went to the wrong place (or too early) and had no effect.
+    static func isRoutingRefusal(_ code: ErrorCode) -> Bool {
+        [.notLeader, .epochNotMatch, .keyNotInRegion, .regionNotFound, .serverBusy, .shuttingDown, .staleCommand].contains(code)
+    }
+
+    /// ``route(_:last:)``, retried with backoff until the deadline while the scheduler cannot be reached or
+    /// knows no region for the key yet (right after a split, until the new region's leader reports it).
+    private func routeRetrying(_ key: [UInt8], last: Bool) throws(KVClientError) -> SchedulerClient.RegionRecord {
+        let end = monotonicNow() + deadline
+        var backoff = 0.02
+        while true {
+            do {
+                return try route(key, last: last)
+            } catch {
+                let retryable = error.isConnectionFailure || error.kind == .server(.regionNotFound) || error.kind == .server(.notBootstrapped)
+                guard retryable, monotonicNow() < end else { throw error }
+                sleep(&backoff, until: end)
+            }
+        }
+    }
+
     /// The region holding `key`, from the cache or the scheduler.
     private func route(_ key: [UInt8], last: Bool = false) throws(KVClientError) -> SchedulerClient.RegionRecord {
         if last, let cached = regions.values.first(where: { $0.region.endKey.isEmpty }) { return cached }
@@ -271,7 +375,7 @@ public final class ClusterClient {
         while remaining > 0 {
             // One page from the region holding the page's first key (forward) or last key (reverse).
             let probe = request.reverse ? (page.end.isEmpty ? [] : predecessorProbe(page.end)) : page.start
-            let region = try route(probe, last: request.reverse && page.end.isEmpty)
+            let region = try routeRetrying(probe, last: request.reverse && page.end.isEmpty)
             var bounded = page
             bounded.limit = min(request.limit, remaining)
             if !request.reverse, !region.region.endKey.isEmpty, page.end.isEmpty || region.region.endKey.lexicographicallyPrecedes(page.end) {
@@ -326,6 +430,11 @@ extension Request {
         case .scan(let scan): scan.reverse ? scan.end : scan.start
         default: nil
         }
+    }
+
+    var isScan: Bool {
+        if case .scan = self { return true }
+        return false
     }
 
     var isReverseScan: Bool {

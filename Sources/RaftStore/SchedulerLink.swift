@@ -235,7 +235,8 @@ public final class SchedulerLink: Sendable {
     }
 
     private func heartbeat(_ store: RaftStore) {
-        let reports = store.leaderReports
+        // In key order: after a split the narrowed region (same id) reaches the scheduler before the new one.
+        let reports = store.leaderReports.sorted { $0.region.startKey.lexicographicallyPrecedes($1.region.startKey) }
         let identity = store.storeIdentity
         let outcome = Result { () throws(KVClientError) in
             try call { (scheduler) throws(KVClientError) in

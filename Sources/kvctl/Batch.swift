@@ -122,22 +122,32 @@ struct Batch: ParsableCommand {
         return [Array("SCAN".utf8)[...]] + positional + options
     }
 
-    /// Through a cluster: each request goes to its region's leader, one at a time, answers in order.
+    /// Through a cluster: the requests of each chunk of input go to their regions' leaders, pipelined per
+    /// region (``ClusterClient/callPipelined(_:)``); answers in input order.
     private func runRouted(_ cluster: ClusterClient) throws {
         var reader = LineReader(descriptor: 0)
         var worst: Int32 = 0
         while let lines = reader.nextLines() {
+            var parsed: [Result<Request, ProtocolError>] = []
             for line in lines where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
                 var translated: [UInt8] = []
                 Self.translate(line, into: &translated)
                 var body = translated[...]
                 if body.last == 0x0A { body.removeLast() }
+                parsed.append(Result { () throws(ProtocolError) in try Request.parse(body) })
+            }
+            let requests = parsed.compactMap { try? $0.get() }
+            var answers = cluster.callPipelined(requests).makeIterator()
+            for item in parsed {
                 let response: Response
-                do {
-                    let request = try Request.parse(body)
-                    do {
-                        response = try cluster.call(request)
-                    } catch {
+                switch item {
+                case .failure(let error):
+                    response = .error(error)
+                case .success:
+                    switch answers.next()! {
+                    case .success(let answer):
+                        response = answer
+                    case .failure(let error):
                         if case .server(let code) = error.kind {
                             response = .error(ProtocolError(code, String(error.message.drop(while: { $0 != " " }).dropFirst())))
                         } else {
@@ -153,8 +163,6 @@ struct Batch: ParsableCommand {
                             worst = max(worst, KVCtlFailure.exitCode(for: error.kind))
                         }
                     }
-                } catch {
-                    response = .error(error)
                 }
                 if case .error(let error) = response {
                     let code = KVCtlFailure.exitCode(for: .server(error.code))

@@ -107,3 +107,27 @@ final class LockedList: @unchecked Sendable {
     func append(_ item: String) { lock.withLock { list.append(item) } }
     var items: [String] { lock.withLock { list } }
 }
+
+extension ClusterTests {
+    @Test("kvctl batch through a cluster of four regions: requests pipelined per node, answers in input order")
+    func batchAcrossRegions() throws {
+        let cluster = try LocalCluster()
+        let client = try cluster.client()
+        for key in ["k2", "k4", "k6"] { _ = try client.split(at: bytes(key)) }
+        var input = ""
+        for i in 0..<80 { input += "put k\(i % 8)-\(i) v\(i)\n" }
+        for i in 0..<80 { input += "get k\(i % 8)-\(i)\n" }
+        input += "put k1-x 1\nput k1-x 2\nget k1-x\ndelete k7-7\nget k7-7\nscan k3 k5 --keys-only --limit 3\n"
+        let result = try runCommand(
+            BuiltProducts.path(of: "kvctl"), ["batch", "--sched", cluster.schedulerSocket],
+            standardInput: Array(input.utf8), directory: cluster.directory.path, timeout: 60)
+        let lines = result.text.split(separator: "\n").map(String.init)
+        #expect(result.status == 0, "\(result.standardError) \(lines.filter { $0.hasPrefix("ERR") }.prefix(3))")
+        #expect(lines.count == 80 + 80 + 3 + 2 + 4, "\(lines.suffix(8))")
+        guard lines.count >= 170 else { return }
+        #expect(lines[0..<80].allSatisfy { $0 == "OK" })
+        for i in 0..<80 { #expect(lines[80 + i] == "VALUE v\(i)") }
+        #expect(Array(lines[160..<165]) == ["OK", "OK", "VALUE 2", "OK 1", "NIL"])
+        #expect(Array(lines[165...]) == ["ROW k3-11", "ROW k3-19", "ROW k3-27", "END MORE"])
+    }
+}
