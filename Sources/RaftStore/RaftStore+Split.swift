@@ -44,7 +44,6 @@ extension RaftStore {
             return
         }
         let region = peer.region
-        let inFlightSubmission = submission
         splitQueue.async { [self] in
             let result = Result { () throws(ProtocolError) -> SplitCommand in
                 let first: UInt64
@@ -57,7 +56,7 @@ extension RaftStore {
                     regionID: region.id, epoch: region.epoch, splitKey: key, newRegionID: first,
                     newPeerIDs: region.peers.enumerated().map { (i, peer) in (peer.id, first + 1 + UInt64(i)) })
             }
-            post(.splitReady(result, inFlightSubmission))
+            post(.splitReady(result, submission))
         }
     }
 

@@ -84,11 +84,7 @@ extension ClusterTests {
                 }
             }
         }
-        let result = try runCommand(
-            BuiltProducts.path(of: "kvbench"),
-            ["check", "--sched", cluster.schedulerSocket, "--clients", "6", "--keys", "4", "--duration", "8",
-             "--timeout", "5", "--history", cluster.directory.file("history.txt"), "-o", "json"],
-            directory: cluster.directory.path, timeout: 120)
+        let result = try cluster.runConsistencyCheck()
         done.wait()
         #expect(result.status == 0, "\(result.text) \(result.standardError)")
         #expect(result.text.contains("\"verdict\":\"linearizable\""), "\(result.text)")

@@ -315,11 +315,7 @@ struct ClusterTests {
     func lossyNetwork() throws {
         let cluster = try LocalCluster()
         for index in 0..<3 { try cluster.inject(FaultInjection(dropRate: 0.1, maxDelayMilliseconds: 20), into: index) }
-        let result = try runCommand(
-            BuiltProducts.path(of: "kvbench"),
-            ["check", "--sched", cluster.schedulerSocket, "--clients", "6", "--keys", "4", "--duration", "8",
-             "--timeout", "5", "--history", cluster.directory.file("history.txt"), "-o", "json"],
-            directory: cluster.directory.path, timeout: 120)
+        let result = try cluster.runConsistencyCheck()
         #expect(result.status == 0, "\(result.text) \(result.standardError)")
         #expect(result.text.contains("\"verdict\":\"linearizable\""), "\(result.text)")
         let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput)) as? [String: Any]

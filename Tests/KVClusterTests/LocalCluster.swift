@@ -135,6 +135,15 @@ final class LocalCluster: @unchecked Sendable {
         Int(try nodeClient(index).stats()[name] ?? "") ?? -1
     }
 
+    /// Runs `kvbench check` against the cluster (6 clients, 4 keys, 8 s; its history kept in the directory).
+    func runConsistencyCheck() throws -> CommandResult {
+        try runCommand(
+            BuiltProducts.path(of: "kvbench"),
+            ["check", "--sched", schedulerSocket, "--clients", "6", "--keys", "4", "--duration", "8",
+             "--timeout", "5", "--history", directory.file("history.txt"), "-o", "json"],
+            directory: directory.path, timeout: 120)
+    }
+
     /// Waits until `condition` holds or `timeout` passes; returns whether it held.
     @discardableResult
     static func wait(timeout: Double, _ condition: () -> Bool) -> Bool {

@@ -79,11 +79,7 @@ extension ClusterTests {
                 do { _ = try client.split(at: bytes(key)) } catch { splitFailures.append("\(key): \(error)") }
             }
         }
-        let result = try runCommand(
-            BuiltProducts.path(of: "kvbench"),
-            ["check", "--sched", cluster.schedulerSocket, "--clients", "6", "--keys", "4", "--duration", "8",
-             "--timeout", "5", "--history", cluster.directory.file("history.txt"), "-o", "json"],
-            directory: cluster.directory.path, timeout: 120)
+        let result = try cluster.runConsistencyCheck()
         done.wait()
         #expect(splitFailures.items.isEmpty, "\(splitFailures.items)")
         #expect(result.status == 0, "\(result.text) \(result.standardError)")
