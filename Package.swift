@@ -34,8 +34,11 @@ let package = Package(
             name: "KVProtocol",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")]
         ),
-        // Client side of the line protocol: blocking connections for tools and scripts.
-        .target(name: "KVClient", dependencies: ["KVProtocol"]),
+        // MVCC over the one ordered key space: the transactional key encoding, lock and write records, reads
+        // at a timestamp, Percolator's commands, the timestamp oracle's arithmetic.
+        .target(name: "Txn", dependencies: ["KVProtocol"]),
+        // Client side of the line protocol: blocking connections for tools and scripts, the 2PC coordinator.
+        .target(name: "KVClient", dependencies: ["KVProtocol", "Txn"]),
         // A process's network front end: connections, pipelining, back-pressure; serves a NodeService.
         .target(
             name: "KVServer",
@@ -52,7 +55,7 @@ let package = Package(
         .target(
             name: "RaftStore",
             dependencies: [
-                "Raft", "LogEngine", "KVEngine", "KVProtocol", "KVServer", "KVClient",
+                "Raft", "LogEngine", "KVEngine", "KVProtocol", "KVServer", "KVClient", "Txn",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -63,7 +66,7 @@ let package = Package(
         .target(
             name: "Scheduler",
             dependencies: [
-                "KVEngine", "KVProtocol", "KVServer",
+                "KVEngine", "KVProtocol", "KVServer", "Txn",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -160,7 +163,8 @@ let package = Package(
             name: "KVClusterTests",
             dependencies: ["KVClient", "KVProtocol", "KVTestSupport", "kvnode", "kvsched", "kvctl", "kvbench"]
         ),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "KVProtocol", "KVTestSupport"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "KVProtocol", "KVTestSupport", "Txn"]),
+        .testTarget(name: "TxnTests", dependencies: ["Txn", "KVProtocol", "KVEngine", "KVTestSupport"]),
         .testTarget(
             name: "KVToolsTests",
             dependencies: ["KVClient", "KVProtocol", "KVTestSupport", "kvnode", "kvctl", "kvdump", "kvsched"]

@@ -32,11 +32,15 @@ public enum Request: Sendable, Hashable {
     /// holding `key` so that a new region starts at `key` (cluster nodes only; the leader asks kvsched for the
     /// new ids). Splitting where a region already starts answers with the regions as they are.
     case split(key: [UInt8])
+    /// A request of the transactional API (`TGET`, `TSCAN`, `PREWRITE`, `COMMIT`, `ROLLBACK`, `CHECK_TXN`,
+    /// `RESOLVE`); see ``TxnRequest``.
+    case txn(TxnRequest)
 
-    /// Whether the request reads stored data (`GET`, `SCAN`).
+    /// Whether the request reads stored data (`GET`, `SCAN`, `TGET`, `TSCAN`).
     public var readsData: Bool {
         switch self {
         case .get, .scan: true
+        case .txn(let request): request.readsData
         case .inRegion(_, let request): request.readsData
         default: false
         }
@@ -46,6 +50,7 @@ public enum Request: Sendable, Hashable {
     public var isWrite: Bool {
         switch self {
         case .put, .delete, .split: true
+        case .txn(let request): !request.readsData
         case .inRegion(_, let request): request.isWrite
         default: false
         }
@@ -121,7 +126,7 @@ extension Request {
             guard let first = rest.first else { throw ProtocolError(.wrongArity, "a region context needs a request after it") }
             let request = try parse(line[first.startIndex...])
             guard request.readsData || request.isWrite, request.withoutContext.context == nil else {
-                throw ProtocolError(.badArgument, "a region context goes only before GET, PUT, DEL, SCAN or SPLIT")
+                throw ProtocolError(.badArgument, "a region context goes only before a request about keys")
             }
             return .inRegion(context, request)
         }
@@ -142,10 +147,10 @@ extension Request {
             return .quit
         case "GET":
             try expect(arguments, count: 1, usage: "GET key")
-            return .get(key: try key(arguments[arguments.startIndex]))
+            return .get(key: try rawKey(arguments[arguments.startIndex]))
         case "DEL":
             try expect(arguments, count: 1, usage: "DEL key")
-            return .delete(key: try key(arguments[arguments.startIndex]))
+            return .delete(key: try rawKey(arguments[arguments.startIndex]))
         case "PUT":
             try expect(arguments, count: 2, usage: "PUT key value")
             let value = try ProtocolToken.decode(arguments[arguments.startIndex + 1])
@@ -153,7 +158,7 @@ extension Request {
                 throw ProtocolError(
                     .valueTooLarge, "value of \(value.count) bytes is over the limit of \(ProtocolLimits.maxValueSize)")
             }
-            return .put(key: try key(arguments[arguments.startIndex]), value: value)
+            return .put(key: try rawKey(arguments[arguments.startIndex]), value: value)
         case "SCAN":
             return .scan(try scan(arguments))
         case "SPLIT":
@@ -164,6 +169,7 @@ extension Request {
         case "FAULT":
             return .fault(try FaultInjection(fields: try ProtocolFields(parsing: arguments)))
         default:
+            if let request = try TxnRequest.parse(verb: verb, arguments) { return .txn(request) }
             if let request = try SchedulerRequest.parse(verb: verb, arguments) { return .scheduler(request) }
             let shown = ProtocolToken.encodeString(verbToken.prefix(32))
             throw ProtocolError(.unknownCommand, "unknown command '\(shown)'")
@@ -180,6 +186,27 @@ extension Request {
         let key = try ProtocolToken.decode(token)
         try checkKey(key)
         return key
+    }
+
+    /// A key of the raw API: within the limits, and outside the transactional key space.
+    private static func rawKey(_ token: ArraySlice<UInt8>) throws(ProtocolError) -> [UInt8] {
+        let key = try key(token)
+        try checkRawKey(key)
+        return key
+    }
+
+    /// The first byte of the transactional key space: raw keys must not start with it.
+    public static let transactionalKeyPrefix: UInt8 = 0xFF
+
+    /// Checks a raw API key: within the limits, and not starting with byte 0xFF (the transactional key space;
+    /// see `kvproto(7)`).
+    ///
+    /// - Throws: ``ErrorCode/emptyKey``, ``ErrorCode/keyTooLarge`` or ``ErrorCode/badArgument``.
+    public static func checkRawKey(_ key: [UInt8]) throws(ProtocolError) {
+        try checkKey(key)
+        if key.first == transactionalKeyPrefix {
+            throw ProtocolError(.badArgument, "raw keys must not start with byte 0xFF (%FF): that key space holds transactional data")
+        }
     }
 
     /// Checks a key against the protocol's limits.
@@ -266,6 +293,8 @@ extension Request {
             word((["RAFT"] + chunk.fields.words).joined(separator: " "))
         case .fault(let fault):
             word((["FAULT"] + fault.fields.words).joined(separator: " "))
+        case .txn(let request):
+            request.append(to: &line)
         case .inRegion(let context, let request):
             word(context.token + " ")
             line.append(contentsOf: request.encoded.dropLast())

@@ -1,5 +1,6 @@
 import KVEngine
 import LogEngine
+import Txn
 import Raft
 
 /// A node's data directory as a restart would rebuild it — LMDB's applied state plus the committed log
@@ -88,6 +89,13 @@ public final class DurableState {
                     switch operation {
                     case .put(let key, let value): changes[key] = .some(value)
                     case .delete(let key): changes.updateValue(nil, forKey: key)
+                    case .txn(let request):
+                        // Run again, as the node did at apply, over LMDB and what replayed before it.
+                        let snapshot = AppliedStateReader(layers: [ChangeLayer(changes: changes)], txn: txn)
+                        let range = meta.regions[region]
+                        let outcome = try TxnExecutor(snapshot: snapshot, lower: range?.startKey ?? [], upper: range?.endKey ?? [])
+                            .execute(request)
+                        for change in outcome.changes { changes.updateValue(change.value, forKey: change.key) }
                     }
                 }
             }

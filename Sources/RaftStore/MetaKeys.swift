@@ -8,6 +8,7 @@ import KVEngine
 /// | `store` | ``StoreIdentity`` |
 /// | `region/` + region id (u64, big-endian) | ``Region`` (its range, epoch and peers) |
 /// | `applied/` + region id (u64, big-endian) | the region's applied index (u64, big-endian) |
+/// | `tso_limit` | a standalone node's timestamp high-water mark (u64, big-endian) |
 ///
 /// The applied index changes in the same LMDB transaction as the data it covers, so after a crash the
 /// region replays its log from exactly there.
@@ -19,6 +20,9 @@ public enum MetaKeys {
     /// Prefix of the applied indexes.
     public static let appliedPrefix = Array("applied/".utf8)
 
+    /// A standalone node's timestamp high-water mark (u64, big-endian milliseconds): every timestamp handed
+    /// out is below it.
+    public static let timestampLimit = Array("tso_limit".utf8)
     /// The key kvsched keeps its cluster record under; a directory holding it is a scheduler's, not a node's.
     static let schedulerMarker = Array("cluster".utf8)
     /// The key of a region's state.

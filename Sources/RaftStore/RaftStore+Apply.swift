@@ -2,6 +2,7 @@ import KVEngine
 import KVProtocol
 import KVServer
 import Raft
+import Txn
 
 // Applying committed entries to the state machine, and answering reads from it.
 extension RaftStore {
@@ -34,8 +35,8 @@ extension RaftStore {
                             .corrupt, "region \(peer.region.id): entry \(entry.index) carries a command for region \(command.regionID)")
                     }
                     // Proposed before a split that moved some of its keys away: refused on every replica alike.
-                    if command.operations.allSatisfy({ peer.region.contains($0.key) }) {
-                        for operation in command.operations { _ = try applyOperation(operation) }
+                    if command.operations.allSatisfy({ $0.keys.allSatisfy(peer.region.contains) }) {
+                        for operation in command.operations { _ = try applyOperation(operation, in: peer.region) }
                     }
                 }
             case .confChange:
@@ -60,7 +61,7 @@ extension RaftStore {
         let inFlight = proposal.submission
         let answering = inFlight.partsLeft > 0
         let requests = inFlight.submission.requests[proposal.requests]
-        if !requests.allSatisfy({ $0.writeOperation.map { peer.region.contains($0.key) } ?? true }) {
+        if !requests.allSatisfy({ $0.writeOperation.map { $0.keys.allSatisfy(peer.region.contains) } ?? true }) {
             // A split between proposal and apply moved some of its keys to another region (the same decision
             // as followers make from the entry): nothing of it applies.
             if answering {
@@ -75,7 +76,7 @@ extension RaftStore {
             let request = inFlight.submission.requests[i]
             let response: Response
             if let operation = request.writeOperation {
-                response = try applyOperation(operation)
+                response = try applyOperation(operation, in: peer.region)
             } else {
                 response = try answerDuringApply(request)
             }
@@ -87,9 +88,11 @@ extension RaftStore {
         }
     }
 
-    private func applyOperation(_ operation: WriteCommand.Operation) throws -> Response {
+    private func applyOperation(_ operation: WriteCommand.Operation, in region: Region) throws -> Response {
         statistics.writes.add(1, ordering: .relaxed)
         switch operation {
+        case .txn(let request):
+            return try applyTxn(request, in: region)
         case .put(let key, let value):
             roundChanges[key] = .some(value)
             return .ok
@@ -155,15 +158,23 @@ extension RaftStore {
                 return .ok(helloWords)
             case .get(let key):
                 return try reader.get(key).map(Response.value) ?? .notFound
-            case .scan(let scan):
+            case .scan(var scan):
+                // Raw scans stop where the transactional key space starts.
+                let space = TxnKeys.spaceStart
+                if !scan.start.lexicographicallyPrecedes(space) { return .rows([], more: false) }
+                if scan.end.isEmpty || space.lexicographicallyPrecedes(scan.end) { scan.end = space }
                 let (rows, more) = try reader.scan(scan)
                 return .rows(rows, more: more)
+            case .txn(let request):
+                return try answerTxnRead(request, from: reader)
             case .stats:
                 return try stats(reader)
             case .quit:
                 return .ok(["bye"])
             case .put, .delete, .split:
                 return .error(ProtocolError(.internalError, "a write reached the read path"))
+            case .scheduler(.timestamps(let count)):
+                return answerTimestamps(count: count)
             case .scheduler:
                 return .error(ProtocolError(.notSupported, "that is a kvsched command; this is a kvnode"))
             case .raft(let chunk):

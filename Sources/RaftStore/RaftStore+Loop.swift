@@ -3,6 +3,7 @@ import KVProtocol
 import KVServer
 import LogEngine
 import Raft
+import Txn
 
 // The store loop. Loop-owned state is guarded by `storeLock`; whoever holds it runs a *turn*: take what the
 // inbox holds, tick when due, propose the new writes, and run rounds of Ready handling until no peer has more.
@@ -212,7 +213,7 @@ extension RaftStore {
             return
         }
         let requests = submission.requests
-        guard requests.contains(where: { $0.key != nil }) else {
+        guard requests.contains(where: { $0.key != nil || $0.isWrite }) else {
             // Nothing about data (PING, STATS, RAFT ... queued behind an earlier write): no region involved.
             answerAll(submission, .error(ProtocolError(.internalError, "unanswered")))
             return
@@ -253,7 +254,8 @@ extension RaftStore {
                 answerAll(submission, .error(ProtocolError(.badArgument, "SPLIT goes alone: send it without other requests pipelined with it")))
                 return
             }
-            beginSplit(submission, key: key, peer: peer)
+            // In the transactional key space, only between user keys (all records of a key stay together).
+            beginSplit(submission, key: TxnKeys.splitBoundary(key), peer: peer)
             return
         }
         guard requests.contains(where: \.isWrite) else {
@@ -556,6 +558,7 @@ extension Request {
         switch self {
         case .get(let key), .put(let key, _), .delete(let key), .split(let key): key
         case .scan(let scan): scan.start
+        case .txn(let request): request.keys.first.map(TxnKeys.base)
         case .inRegion(_, let request): request.key
         default: nil
         }
@@ -572,6 +575,7 @@ extension Request {
         switch self {
         case .put(let key, let value): .put(key: key, value: value)
         case .delete(let key): .delete(key: key)
+        case .txn(let request) where !request.readsData: .txn(request)
         case .inRegion(_, let request): request.writeOperation
         default: nil
         }
@@ -582,6 +586,7 @@ extension Request {
         switch self {
         case .put(let key, let value): key.count + value.count
         case .delete(let key): key.count
+        case .txn(let request) where !request.readsData: request.keys.reduce(0) { $0 + $1.count } + request.valueBytes
         case .inRegion(_, let request): request.writeBytes
         default: 0
         }

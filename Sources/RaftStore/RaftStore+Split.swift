@@ -4,6 +4,7 @@ import KVProtocol
 import KVServer
 import LogEngine
 import Raft
+import Txn
 
 /// What a background split check found about one region.
 struct SplitCheckResult {
@@ -295,9 +296,9 @@ extension RaftStore {
     }
 
     /// The split key for a key the checker found in the middle: the start of its user key, so that every
-    /// version of one user key stays in one region. Raw keys are their own user keys; the transactional
-    /// encoding (a prefix, the user key, then an 8-byte timestamp) cuts its timestamp off here once it exists.
-    static func userKeyBoundary(_ key: [UInt8]) -> [UInt8] { key }
+    /// version of one user key stays in one region. Raw keys are their own user keys; a transactional key is cut
+    /// back to the start of its user key's records (see ``TxnKeys``).
+    static func userKeyBoundary(_ key: [UInt8]) -> [UInt8] { TxnKeys.splitBoundary(key) }
 }
 
 extension AppliedStateReader {

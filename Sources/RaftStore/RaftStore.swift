@@ -8,6 +8,7 @@ import NIOConcurrencyHelpers
 import NIOPosix
 import Raft
 import Synchronization
+import Txn
 
 #if canImport(Glibc)
 import Glibc
@@ -136,6 +137,8 @@ public final class RaftStore {
     /// Set when a region changed shape, membership or was added or removed: the views for other threads
     /// are published again. Loop-owned.
     var regionsChanged = true
+    /// A standalone node's timestamp oracle, loaded on first use (a cluster node's timestamps come from kvsched).
+    let standaloneOracle = Mutex<TimestampOracle?>(nil)
 
     /// Opens (creating, for a standalone node, when new) the store in `directory` and starts its loop.
     ///

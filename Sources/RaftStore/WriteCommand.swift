@@ -1,11 +1,16 @@
 import KVProtocol
+import Txn
+
 /// The payload of a Raft entry that changes data: the region it was proposed to (with the epoch the
 /// proposer saw) and the writes, applied in order.
 ///
 /// ```
 /// u8 version (1) | u64 region id | u64 conf version | u64 version | u32 count | operation*
-/// operation = u8 kind (1 put, 2 delete) | u32 n | key (n bytes) | [u32 m | value (m bytes), for a put]
+/// operation = u8 kind (1 put, 2 delete, 3 transactional) | u32 n | key (n bytes) | [u32 m | value (m bytes), for a put]
 /// ```
+///
+/// A transactional command's "key" is its request line (`PREWRITE ...`): it runs at apply time on every
+/// replica, against the state the log built so far.
 public struct WriteCommand: Sendable, Equatable {
     /// One change to the data.
     public enum Operation: Sendable, Equatable {
@@ -13,11 +18,15 @@ public struct WriteCommand: Sendable, Equatable {
         case put(key: [UInt8], value: [UInt8])
         /// Remove a key.
         case delete(key: [UInt8])
+        /// A transactional write command (`PREWRITE`, `COMMIT`, `ROLLBACK`, `CHECK_TXN`, `RESOLVE`).
+        case txn(TxnRequest)
 
-        /// The key it changes.
-        public var key: [UInt8] {
+        /// The stored keys that decide which region it belongs to: the key, or where each user key of a
+        /// transactional command starts its records.
+        public var keys: [[UInt8]] {
             switch self {
-            case .put(let key, _), .delete(let key): key
+            case .put(let key, _), .delete(let key): [key]
+            case .txn(let request): request.keys.map(TxnKeys.base)
             }
         }
     }
@@ -43,6 +52,7 @@ public struct WriteCommand: Sendable, Equatable {
         switch operation {
         case .put(let key, let value): 9 + key.count + value.count
         case .delete(let key): 5 + key.count
+        case .txn(let request): 5 + Request.txn(request).encoded.count
         }
     }
 
@@ -63,6 +73,9 @@ public struct WriteCommand: Sendable, Equatable {
             case .delete(let key):
                 w.u8(2)
                 w.lengthPrefixed(key)
+            case .txn(let request):
+                w.u8(3)
+                w.lengthPrefixed(Array(Request.txn(request).encoded.dropLast()))
             }
         }
         return w.bytes
@@ -87,6 +100,12 @@ public struct WriteCommand: Sendable, Equatable {
                 switch try r.u8() {
                 case 1: operations.append(.put(key: try r.lengthPrefixed(), value: try r.lengthPrefixed()))
                 case 2: operations.append(.delete(key: try r.lengthPrefixed()))
+                case 3:
+                    let line = try r.lengthPrefixed()
+                    guard case .txn(let request) = try? Request.parse(line[...]) else {
+                        throw DecodingError(description: "write command: undecodable transactional command")
+                    }
+                    operations.append(.txn(request))
                 case let kind: throw DecodingError(description: "write command: unknown operation \(kind)")
                 }
             }

@@ -1,6 +1,7 @@
 import KVProtocol
 import KVServer
 import Logging
+import Txn
 import Synchronization
 
 /// kvsched's core behind its network front end: cluster bootstrap, ids, the timestamp oracle, store and
@@ -110,7 +111,7 @@ public final class SchedulerService: NodeService {
             return stats()
         case .raft, .fault:
             return .error(ProtocolError(.notSupported, "that is a kvnode command; this is kvsched"))
-        case .get, .put, .delete, .scan, .split, .inRegion:
+        case .get, .put, .delete, .scan, .split, .txn, .inRegion:
             return .error(ProtocolError(
                 .notSupported, "kvsched holds no data: send reads and writes to a kvnode (kvctl --sched finds it)"))
         case .scheduler(let request):

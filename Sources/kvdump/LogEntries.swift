@@ -1,6 +1,7 @@
 import ArgumentParser
 import KVCommandLine
 import KVEngine
+import KVProtocol
 import LogEngine
 import Raft
 import RaftStore
@@ -75,6 +76,10 @@ struct LogEntries: ParsableCommand {
                     switch operation {
                     case .put(let key, let value): operations.append(("PUT", key, value))
                     case .delete(let key): operations.append(("DEL", key, nil))
+                    case .txn(let request):
+                        // A transactional command, in its protocol form (its tokens are escaped already).
+                        let line = String(decoding: Request.txn(request).encoded.dropLast(), as: UTF8.self)
+                        note = note.map { $0 + "; " + line } ?? line
                     }
                 }
             } catch {

@@ -3,6 +3,7 @@ import KVTestSupport
 import Scheduler
 import Synchronization
 import Testing
+import Txn
 
 /// A clock the test moves by hand.
 final class ManualClock: Sendable {

@@ -1,0 +1,129 @@
+import KVProtocol
+
+/// A consistent view of the store's key space that MVCC reads from.
+public protocol MvccSnapshot {
+    /// The value stored under `key`, or nil.
+    func get(_ key: [UInt8]) throws -> [UInt8]?
+    /// The first stored pair whose key is at least `lower` and below `upper` (no bound when `upper` is empty).
+    func first(from lower: [UInt8], below upper: [UInt8]) throws -> (key: [UInt8], value: [UInt8])?
+}
+
+/// Reads transactional records out of a snapshot: a key's lock, its commit and rollback records, and the
+/// version visible at a timestamp.
+public struct MvccReader<Snapshot: MvccSnapshot> {
+    /// The view read from.
+    public let snapshot: Snapshot
+
+    /// Reads from `snapshot`.
+    public init(_ snapshot: Snapshot) { self.snapshot = snapshot }
+
+    /// The lock on `key`, if any.
+    ///
+    /// - Throws: An engine failure, or ``TxnCorruption``.
+    public func lock(_ key: [UInt8]) throws -> LockRecord? {
+        try snapshot.get(TxnKeys.lock(key)).map { bytes throws(TxnCorruption) in try LockRecord(decoding: bytes) }
+    }
+
+    /// The newest write record of `key` committed at or before `timestamp`, with its commit timestamp.
+    ///
+    /// - Throws: An engine failure, or ``TxnCorruption``.
+    public func write(_ key: [UInt8], atOrBefore timestamp: UInt64) throws -> (commitTS: UInt64, record: WriteRecord)? {
+        let upper = TxnKeys.versioned(TxnKeys.base(key), .write, 0) + [0]
+        guard let row = try snapshot.first(from: TxnKeys.write(key, commitTS: timestamp), below: upper) else { return nil }
+        return try decodeWrite(row)
+    }
+
+    /// The write records of `key` committed at or after `timestamp`, newest first.
+    ///
+    /// - Throws: An engine failure, or ``TxnCorruption``.
+    public func writes(_ key: [UInt8], since timestamp: UInt64) throws -> [(commitTS: UInt64, record: WriteRecord)] {
+        var position = TxnKeys.write(key, commitTS: .max)
+        let upper = TxnKeys.write(key, commitTS: timestamp) + [0]
+        var found: [(commitTS: UInt64, record: WriteRecord)] = []
+        while let row = try snapshot.first(from: position, below: upper) {
+            found.append(try decodeWrite(row))
+            position = row.key + [0]
+        }
+        return found
+    }
+
+    /// The record the transaction that started at `startTS` left on `key` (its commit or its rollback), if any.
+    ///
+    /// - Throws: An engine failure, or ``TxnCorruption``.
+    public func ownWrite(_ key: [UInt8], startTS: UInt64) throws -> (commitTS: UInt64, record: WriteRecord)? {
+        try writes(key, since: startTS).first { $0.record.startTS == startTS }
+    }
+
+    /// The value of `key` a transaction reading at `timestamp` sees.
+    ///
+    /// - Throws: ``ProtocolError`` `LOCKED` when a transaction that started at or before `timestamp` holds a
+    ///   lock that may still commit a new value; an engine failure, or ``TxnCorruption``.
+    public func value(_ key: [UInt8], at timestamp: UInt64) throws -> [UInt8]? {
+        if let lock = try lock(key), lock.startTS <= timestamp, lock.kind != .lock {
+            throw LockInfo(key: key, primary: lock.primary, startTS: lock.startTS, ttl: lock.ttl, kind: lock.kind).error
+        }
+        var visibleAt = timestamp
+        while let (commitTS, record) = try write(key, atOrBefore: visibleAt) {
+            switch record.kind {
+            case .put:
+                guard let value = try snapshot.get(TxnKeys.data(key, startTS: record.startTS)) else {
+                    throw TxnCorruption("the value committed at \(commitTS) by transaction \(record.startTS) is missing")
+                }
+                return value
+            case .delete:
+                return nil
+            case .lock, .rollback:
+                guard commitTS > 0 else { return nil }
+                visibleAt = commitTS - 1
+            }
+        }
+        return nil
+    }
+
+    /// The user keys and values visible at `timestamp` with stored keys in `[lower, upper)`, in order.
+    ///
+    /// - Returns: At most `limit` rows (or about ``ProtocolLimits/maxScanBytes``); `more` when further user
+    ///   keys follow in the range.
+    /// - Throws: As ``value(_:at:)``.
+    public func scan(from lower: [UInt8], below upper: [UInt8], at timestamp: UInt64, limit: Int, keysOnly: Bool) throws -> (rows: [ScanRow], more: Bool) {
+        var rows: [ScanRow] = []
+        var bytes = 0
+        var position = lower
+        while let row = try snapshot.first(from: position, below: upper) {
+            guard let decoded = TxnKeys.decode(row.key) else {
+                throw TxnCorruption("stored key \(ProtocolToken.encodeString(row.key.prefix(64))) is not a transactional key")
+            }
+            if rows.count == limit || bytes >= ProtocolLimits.maxScanBytes { return (rows, true) }
+            if let value = try value(decoded.userKey, at: timestamp) {
+                rows.append(ScanRow(key: decoded.userKey, value: keysOnly ? nil : value))
+                bytes += decoded.userKey.count + (keysOnly ? 0 : value.count)
+            }
+            position = TxnKeys.end(decoded.userKey)
+        }
+        return (rows, false)
+    }
+
+    /// The user keys in `[lower, upper)` locked by the transaction that started at `startTS`.
+    ///
+    /// - Throws: An engine failure, or ``TxnCorruption``.
+    public func keysLocked(by startTS: UInt64, from lower: [UInt8], below upper: [UInt8]) throws -> [[UInt8]] {
+        var keys: [[UInt8]] = []
+        var position = lower
+        while let row = try snapshot.first(from: position, below: upper) {
+            guard let decoded = TxnKeys.decode(row.key) else {
+                throw TxnCorruption("stored key \(ProtocolToken.encodeString(row.key.prefix(64))) is not a transactional key")
+            }
+            // A key's lock is its first record.
+            if decoded.family == .lock, try LockRecord(decoding: row.value).startTS == startTS { keys.append(decoded.userKey) }
+            position = TxnKeys.end(decoded.userKey)
+        }
+        return keys
+    }
+
+    private func decodeWrite(_ row: (key: [UInt8], value: [UInt8])) throws(TxnCorruption) -> (commitTS: UInt64, record: WriteRecord) {
+        guard let decoded = TxnKeys.decode(row.key), decoded.family == .write, let commitTS = decoded.timestamp else {
+            throw TxnCorruption("stored key \(ProtocolToken.encodeString(row.key.prefix(64))) is not a write record")
+        }
+        return (commitTS, try WriteRecord(decoding: row.value))
+    }
+}
