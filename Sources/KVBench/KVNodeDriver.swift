@@ -4,8 +4,8 @@ import KVProtocol
 /// Drives this project's node over the line protocol through ``KVClient``'s `LineConnection`, which sits on
 /// the same `SocketStream` the Redis and etcd drivers use, so the three differ only in their wire protocol.
 ///
-/// Transactions (`txn-transfer`) need the Percolator API, which the node does not serve yet; ``transfer`` says
-/// so instead of imitating one with raw writes.
+/// This is the raw API; `txn-transfer` runs through ``KVTxnDriver`` (the transactional API) instead, and
+/// ``transfer`` here refuses rather than imitate a transaction with raw writes.
 public final class KVNodeDriver {
     /// How many requests the load phase sends before reading their answers.
     static let loadPipelineDepth = 256
@@ -24,10 +24,9 @@ public final class KVNodeDriver {
         }
     }
 
-    /// Why `txn-transfer` cannot run against the node yet.
+    /// Why the raw drivers do not run transfers.
     public static let transactionsMissing =
-        "txn-transfer against --target kv needs the transactional (Percolator) API, which is not built yet; "
-        + "run it with --target redis or --target etcd"
+        "the raw API has no transactions; txn-transfer runs through the transactional driver (KVTxnDriver)"
 
     private func put(_ key: [UInt8], _ value: [UInt8]) throws(DriverError) {
         let response = try call(.put(key: key, value: value))

@@ -53,6 +53,12 @@ public enum StoreTarget: String, CaseIterable, Sendable {
     /// - Returns: The factory; each call opens a new connection.
     public func driverFactory(address: NodeAddress, timeout: Double, workload: Workload) -> DriverFactory {
         switch self {
+        case .kv where workload.usesAccounts:
+            return { () throws(DriverError) -> any StoreDriver in
+                let client = try DriverError.mapping { () throws(KVClientError) in try TxnClient.node(address, timeout: timeout) }
+                client.deadline = timeout
+                return KVTxnDriver(client: client)
+            }
         case .kv:
             return { () throws(DriverError) -> any StoreDriver in try KVNodeDriver(address: address, timeout: timeout) }
         case .redis:

@@ -1,4 +1,5 @@
 import KVProtocol
+import Txn
 
 #if canImport(Glibc)
 import Glibc
@@ -46,7 +47,11 @@ public final class ClusterClient {
 
     /// Sends `request` to the leader of the region holding `routingKey` (the scheduler when nil; the last
     /// region when empty and the request is a reverse scan).
-    private func call(_ request: Request, routingKey: [UInt8]?) throws(KVClientError) -> Response {
+    ///
+    /// With `sameRegion` (the routing keys of a transactional request's keys), the request is refused at once
+    /// with `KEY_NOT_IN_REGION` — not retried — when the region found no longer holds them all (it split), so
+    /// that the caller regroups its keys.
+    func call(_ request: Request, routingKey: [UInt8]?, sameRegion: [[UInt8]] = []) throws(KVClientError) -> Response {
         guard let key = routingKey else {
             return try withScheduler { (scheduler) throws(KVClientError) in
                 let response = try scheduler.connection.call(request)
@@ -68,6 +73,9 @@ public final class ClusterClient {
                 }
                 sleep(&backoff, until: end)
                 continue
+            }
+            if !sameRegion.allSatisfy(region.region.contains) {
+                throw KVClientError(.server(.keyNotInRegion), "KEY_NOT_IN_REGION the keys of the request now lie in several regions")
             }
             guard !region.leaderAddress.isEmpty else {
                 forget(region.region.id)
@@ -248,7 +256,7 @@ public final class ClusterClient {
 
     /// ``route(_:last:)``, retried with backoff until the deadline while the scheduler cannot be reached or
     /// knows no region for the key yet (right after a split, until the new region's leader reports it).
-    private func routeRetrying(_ key: [UInt8], last: Bool) throws(KVClientError) -> SchedulerClient.RegionRecord {
+    func routeRetrying(_ key: [UInt8], last: Bool) throws(KVClientError) -> SchedulerClient.RegionRecord {
         let end = monotonicNow() + deadline
         var backoff = 0.02
         while true {
@@ -263,7 +271,7 @@ public final class ClusterClient {
     }
 
     /// The region holding `key`, from the cache or the scheduler.
-    private func route(_ key: [UInt8], last: Bool = false) throws(KVClientError) -> SchedulerClient.RegionRecord {
+    func route(_ key: [UInt8], last: Bool = false) throws(KVClientError) -> SchedulerClient.RegionRecord {
         if last, let cached = regions.values.first(where: { $0.region.endKey.isEmpty }) { return cached }
         if !last, let cached = regions.values.first(where: { $0.region.contains(key) }) { return cached }
         let found = try withScheduler { (scheduler) throws(KVClientError) -> SchedulerClient.RegionRecord in
@@ -302,7 +310,7 @@ public final class ClusterClient {
         return connection
     }
 
-    private func withScheduler<T>(_ body: (SchedulerClient) throws(KVClientError) -> T) throws(KVClientError) -> T {
+    func withScheduler<T>(_ body: (SchedulerClient) throws(KVClientError) -> T) throws(KVClientError) -> T {
         for attempt in 0..<2 {
             let client: SchedulerClient
             if let scheduler {
@@ -428,6 +436,7 @@ extension Request {
         switch self {
         case .get(let key), .put(let key, _), .delete(let key), .split(let key): key
         case .scan(let scan): scan.reverse ? scan.end : scan.start
+        case .txn(let request): request.keys.first.map(TxnKeys.base)
         default: nil
         }
     }
@@ -443,7 +452,7 @@ extension Request {
     }
 }
 
-private func monotonicNow() -> Double {
+func monotonicNow() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9

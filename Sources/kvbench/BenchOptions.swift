@@ -65,9 +65,6 @@ struct BenchOptions: ParsableArguments {
         } catch {
             throw ValidationError(error.message)
         }
-        if workload.usesAccounts && target == .kv {
-            throw BenchFailure(exitCode: BenchFailure.usage, message: KVNodeDriver.transactionsMissing)
-        }
         return configuration
     }
 
@@ -76,6 +73,11 @@ struct BenchOptions: ParsableArguments {
         if target == .kv, let scheduler = try client.schedulerAddress() {
             if url != nil { throw ValidationError("give --sched or --url, not both") }
             let timeout = client.timeout
+            if workload.usesAccounts {
+                return { () throws(DriverError) -> any StoreDriver in
+                    KVTxnDriver(client: TxnClient.cluster(scheduler: scheduler, deadline: timeout))
+                }
+            }
             return { () throws(DriverError) -> any StoreDriver in KVClusterDriver(scheduler: scheduler, timeout: timeout) }
         }
         if target != .kv && client.sched != nil {

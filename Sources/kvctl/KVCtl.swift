@@ -27,18 +27,19 @@ struct KVCtl: ParsableCommand {
         subcommands: [
             Get.self, Put.self, Delete.self, Scan.self, Batch.self, Ping.self, Stats.self, TSO.self,
             ClusterCommand.self, StoreCommand.self, RegionCommand.self, OperatorCommand.self, SchedulerCommand.self,
+            TxnCommand.self,
         ])
 
     static func main() {
         runTool(
             subcommands: [
                 "get", "put", "delete", "scan", "batch", "ping", "stats", "tso", "cluster", "store", "region", "operator",
-                "scheduler",
+                "scheduler", "txn",
             ],
             optionsTakingValues: ClientOptions.optionsTakingValues,
             nestedSubcommands: [
                 "cluster": ["status"], "store": ["list", "remove"], "region": ["list", "get", "split", "transfer-leader"],
-                "operator": ["list"], "scheduler": ["list", "add", "remove"],
+                "operator": ["list"], "scheduler": ["list", "add", "remove"], "txn": ["get", "put", "delete"],
             ])
     }
 }
@@ -71,7 +72,7 @@ struct KVCtlFailure: ToolExit {
         case .invalidAddress: usage
         case .outcomeUnknown: outcomeUnknown
         case .unreachable, .timeout, .connectionClosed: unreachable
-        case .server(let code) where code == .conflict || code == .aborted: conflict
+        case .server(let code) where code == .conflict || code == .aborted || code == .writeConflict: conflict
         case .server(let code) where code == .keyTooLarge || code == .valueTooLarge || code == .emptyKey: usage
         case .server, .badResponse: serverError
         }

@@ -1,0 +1,165 @@
+import KVProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One snapshot-isolated transaction: reads see the data as of ``startTS`` (and the transaction's own
+/// writes); writes are buffered and made durable together by ``commit()``, or not at all.
+///
+/// Commit is Percolator's: prewrite every key (the first in key order is the primary) region by region,
+/// take a commit timestamp, commit the primary's region — the moment the transaction commits — then the
+/// secondaries in the background.
+public final class Transaction {
+    /// The snapshot's timestamp, and the transaction's identity.
+    public let startTS: UInt64
+    private let client: TxnClient
+    private var writes: [[UInt8]: TxnMutation] = [:]
+    /// Whether ``commit()`` or ``rollback()`` ended it.
+    public private(set) var isFinished = false
+
+    init(client: TxnClient, startTS: UInt64) {
+        self.client = client
+        self.startTS = startTS
+    }
+
+    /// The value of `key` in the snapshot, after this transaction's own writes.
+    ///
+    /// - Throws: ``KVClientError``; `LOCKED` when another transaction's lock on the key stays alive past the
+    ///   client's deadline.
+    public func get(_ key: [UInt8]) throws(KVClientError) -> [UInt8]? {
+        if let own = writes[key] { return own.kind == .put ? own.value : nil }
+        switch try client.read(.get(key: key, startTS: startTS)) {
+        case .value(let value): return value
+        case .notFound: return nil
+        default: throw KVClientError(.badResponse, "unexpected answer to TGET")
+        }
+    }
+
+    /// The rows of `[start, end)` in the snapshot (end empty: no end), after this transaction's own writes,
+    /// at most `limit`.
+    ///
+    /// - Throws: ``KVClientError``.
+    public func scan(from start: [UInt8], to end: [UInt8] = [], limit: Int = ProtocolLimits.defaultScanLimit) throws(KVClientError) -> [ScanRow] {
+        var stored: [ScanRow] = []
+        var page = TxnScan(start: start, end: end, startTS: startTS, limit: min(limit + writes.count, ProtocolLimits.maxScanLimit))
+        while stored.count < limit + writes.count {
+            let (rows, next) = try client.scanPage(page)
+            stored += rows
+            guard let next else { break }
+            page.start = next
+        }
+        var merged: [[UInt8]: [UInt8]] = [:]
+        for row in stored { merged[row.key] = row.value ?? [] }
+        for (key, mutation) in writes where !key.lexicographicallyPrecedes(start) && (end.isEmpty || key.lexicographicallyPrecedes(end)) {
+            merged[key] = mutation.kind == .put ? mutation.value : nil
+        }
+        return merged.keys.sorted { $0.lexicographicallyPrecedes($1) }.prefix(limit).map { ScanRow(key: $0, value: merged[$0]) }
+    }
+
+    /// Buffers a write of `value` under `key`.
+    public func put(_ key: [UInt8], _ value: [UInt8]) {
+        writes[key] = TxnMutation(.put, key: key, value: value)
+    }
+
+    /// Buffers the removal of `key`.
+    public func delete(_ key: [UInt8]) {
+        writes[key] = TxnMutation(.delete, key: key)
+    }
+
+    /// Makes every buffered write durable at one commit timestamp, or none of them.
+    ///
+    /// - Returns: The commit timestamp (the start timestamp for a transaction that wrote nothing).
+    /// - Throws: ``KVClientError``: `WRITE_CONFLICT` when another transaction committed one of the keys after
+    ///   this one started, or holds a lock on one and is still running; `ABORTED` when a lock resolver rolled this one back (its locks outlived their TTL);
+    ///   others when the cluster could not be reached — the transaction is then rolled back, except when the
+    ///   commit of the primary was sent and no answer came (`OUTCOME_UNKNOWN`).
+    @discardableResult
+    public func commit() throws(KVClientError) -> UInt64 {
+        precondition(!isFinished, "the transaction is finished")
+        isFinished = true
+        guard !writes.isEmpty else { return startTS }
+        let keys = writes.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        let primary = keys[0]
+        do {
+            try prewrite(keys, primary: primary)
+        } catch {
+            rollBack(keys)
+            throw error
+        }
+        let commitTS: UInt64
+        do {
+            commitTS = try client.transport.timestamp()
+        } catch {
+            rollBack(keys)
+            throw error
+        }
+        // The primary's region in one request: the transaction commits when it applies.
+        var primaryGroup = (try? client.transport.groupByRegion(keys).first) ?? [primary]
+        if primaryGroup.first != primary { primaryGroup = [primary] }
+        let committed = try commitPrimary(primaryGroup, commitTS: commitTS)
+        client.commitSecondaries(startTS: startTS, commitTS: commitTS, keys: keys.filter { !committed.contains($0) })
+        return commitTS
+    }
+
+    /// Drops the buffered writes; nothing was sent, so nothing is left behind.
+    public func rollback() {
+        isFinished = true
+        writes = [:]
+    }
+
+    // MARK: - Two-phase commit
+
+    private func prewrite(_ keys: [[UInt8]], primary: [UInt8]) throws(KVClientError) {
+        var pending = try client.transport.groupByRegion(keys)
+        let end = monotonicNow() + client.deadline
+        while let group = pending.first {
+            let request = TxnRequest.prewrite(TxnPrewrite(
+                primary: primary, startTS: startTS, ttl: client.lockTTL, mutations: group.map { writes[$0]! }))
+            do {
+                _ = try client.transport.send(request)
+                pending.removeFirst()
+            } catch where error.kind == .server(.locked) {
+                // An abandoned or finished transaction's lock is cleared and the prewrite tried again; a live
+                // one is a conflict: waiting for it could deadlock two transactions locking in other orders.
+                let lock = try TxnClient.lockInfo(in: error)
+                guard try client.resolve(lock) else {
+                    throw KVClientError(
+                        .server(.writeConflict),
+                        "WRITE_CONFLICT key \(ProtocolToken.encodeString(lock.key)) is locked by transaction \(lock.startTS), still running")
+                }
+            } catch where error.kind == .server(.keyNotInRegion) && monotonicNow() < end {
+                // A split cut the group: prewrite its keys by their new regions.
+                pending.replaceSubrange(0..<1, with: try client.transport.groupByRegion(group))
+            } catch where error.kind == .outcomeUnknown && monotonicNow() < end {
+                continue  // a prewrite may be repeated: the lock it left is recognized as its own
+            }
+        }
+    }
+
+    /// Commits the primary's group, retrying while the answer is lost (a commit may be repeated).
+    ///
+    /// - Returns: The keys committed.
+    private func commitPrimary(_ group: [[UInt8]], commitTS: UInt64) throws(KVClientError) -> [[UInt8]] {
+        var group = group
+        let end = monotonicNow() + client.deadline
+        while true {
+            do {
+                _ = try client.transport.send(.commit(startTS: startTS, commitTS: commitTS, keys: group))
+                return group
+            } catch where error.kind == .server(.keyNotInRegion) && group.count > 1 {
+                group = [group[0]]
+            } catch where (error.kind == .outcomeUnknown || error.isConnectionFailure) && monotonicNow() < end {
+                usleep(20_000)
+            } catch where error.kind == .outcomeUnknown || error.isConnectionFailure {
+                throw KVClientError(.outcomeUnknown, "the commit of transaction \(startTS) was sent but no answer came: it may or may not have committed (\(error.message))")
+            }
+        }
+    }
+
+    /// Best effort: removes the locks a failed commit left (readers would otherwise wait out their TTL).
+    private func rollBack(_ keys: [[UInt8]]) {
+        guard let groups = try? client.transport.groupByRegion(keys) else { return }
+        for group in groups { _ = try? client.transport.send(.rollback(startTS: startTS, keys: group)) }
+    }
+}

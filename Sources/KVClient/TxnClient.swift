@@ -1,0 +1,191 @@
+import Dispatch
+import KVProtocol
+import Synchronization
+import Txn
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The transactional API: snapshot-isolated transactions with Percolator's two-phase commit, over one node
+/// or a cluster.
+///
+/// ```swift
+/// let client = try TxnClient.node(try NodeAddress(parsing: "127.0.0.1:20160"))
+/// let txn = try client.begin()
+/// let balance = try txn.get(Array("alice".utf8))
+/// txn.put(Array("alice".utf8), Array("90".utf8))
+/// let commitTS = try txn.commit()   // throws WRITE_CONFLICT when someone else wrote alice since begin()
+/// client.close()                    // waits for secondary commits still going on in the background
+/// ```
+///
+/// Used by one thread at a time. Secondary keys are committed on a background thread with a connection of
+/// its own; a reader that meets one of their locks first rolls it forward itself.
+public final class TxnClient {
+    /// Where requests go.
+    public let transport: any TxnTransport
+    /// Milliseconds a transaction's locks live before others may roll it back (from its start timestamp).
+    public var lockTTL: UInt64 = 3_000
+    /// Seconds a read may wait for a live lock, or a commit keep retrying, before giving up.
+    public var deadline: Double = 10
+    private let secondaries: SecondaryCommitter?
+
+    /// Creates a client over `transport`; secondaries are committed in the background over transports made by
+    /// `background` (or in the foreground, after the primary, when nil).
+    public init(transport: any TxnTransport, background: (@Sendable () throws(KVClientError) -> any TxnTransport)? = nil) {
+        self.transport = transport
+        self.secondaries = background.map(SecondaryCommitter.init)
+    }
+
+    /// A client of one node (a standalone kvnode hands out the timestamps).
+    ///
+    /// - Throws: ``KVClientError`` when the node cannot be reached.
+    public static func node(_ address: NodeAddress, timeout: Double? = 10) throws(KVClientError) -> TxnClient {
+        TxnClient(transport: try NodeClient(address: address, timeout: timeout)) { () throws(KVClientError) in
+            try NodeClient(address: address, timeout: timeout)
+        }
+    }
+
+    /// A client of a cluster (kvsched hands out the timestamps and knows the regions).
+    public static func cluster(scheduler: NodeAddress, deadline: Double = 10) -> TxnClient {
+        let client = TxnClient(transport: ClusterClient(scheduler: scheduler, deadline: deadline)) {
+            ClusterClient(scheduler: scheduler, deadline: deadline)
+        }
+        client.deadline = deadline
+        return client
+    }
+
+    /// Starts a transaction at a fresh timestamp.
+    ///
+    /// - Throws: ``KVClientError`` when no timestamp could be had.
+    public func begin() throws(KVClientError) -> Transaction {
+        Transaction(client: self, startTS: try transport.timestamp())
+    }
+
+    /// Waits until the secondary commits queued so far are done (or given up on: readers roll them forward).
+    public func close() {
+        secondaries?.drain()
+    }
+
+    // MARK: - Reading through locks
+
+    /// Sends a read, resolving the locks it meets: an abandoned transaction's lock is rolled back (or forward,
+    /// if its primary committed); a live one is waited for, up to ``deadline``.
+    func read(_ request: TxnRequest) throws(KVClientError) -> Response {
+        try withLocksResolved { () throws(KVClientError) in try transport.send(request) }
+    }
+
+    /// One scan page, resolving locks as ``read(_:)`` does.
+    func scanPage(_ scan: TxnScan) throws(KVClientError) -> (rows: [ScanRow], next: [UInt8]?) {
+        try withLocksResolved { () throws(KVClientError) in try transport.scanPage(scan) }
+    }
+
+    /// Runs `body` until it does not fail on a lock, resolving each lock met.
+    func withLocksResolved<T>(_ body: () throws(KVClientError) -> T) throws(KVClientError) -> T {
+        let end = monotonicNow() + deadline
+        var backoff = 0.002
+        while true {
+            do {
+                return try body()
+            } catch where error.kind == .server(.locked) {
+                let lock = try Self.lockInfo(in: error)
+                if try resolve(lock) { continue }
+                guard monotonicNow() < end else {
+                    throw KVClientError(.server(.locked), "\(error.message) (still locked after \(deadline) s)")
+                }
+                usleep(UInt32(backoff * 1_000_000))
+                backoff = min(backoff * 2, 0.1)
+            }
+        }
+    }
+
+    /// Settles the transaction holding `lock` on its key if it is finished or abandoned.
+    ///
+    /// - Returns: False when the transaction is alive (its lock's TTL has not run out): wait and retry.
+    func resolve(_ lock: LockInfo) throws(KVClientError) -> Bool {
+        let now = try transport.timestamp()
+        let status = try transport.send(.checkStatus(primary: lock.primary, startTS: lock.startTS, currentTS: now))
+        guard case .ok(let words) = status else { throw KVClientError(.badResponse, "unexpected answer to CHECK_TXN") }
+        let fields = (try? ProtocolFields(parsing: words)) ?? ProtocolFields()
+        switch fields["status"].map({ String(decoding: $0, as: UTF8.self) }) {
+        case "locked":
+            return false
+        case "committed":
+            guard let commitTS = try? fields.number("commit_ts") else { throw KVClientError(.badResponse, "CHECK_TXN without commit_ts") }
+            if lock.key != lock.primary { _ = try transport.send(.resolve(startTS: lock.startTS, commitTS: commitTS, keys: [lock.key])) }
+            return true
+        case "rolled_back":
+            if lock.key != lock.primary { _ = try transport.send(.resolve(startTS: lock.startTS, commitTS: 0, keys: [lock.key])) }
+            return true
+        default:
+            throw KVClientError(.badResponse, "unexpected answer to CHECK_TXN: \(words.joined(separator: " "))")
+        }
+    }
+
+    static func lockInfo(in error: KVClientError) throws(KVClientError) -> LockInfo {
+        // The message is the `ERR` line's "LOCKED key=... primary=..." part.
+        let fields = error.message.split(separator: " ", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+        do {
+            return try LockInfo(message: fields)
+        } catch {
+            throw KVClientError(.badResponse, "a LOCKED answer without a readable lock: \(fields)")
+        }
+    }
+
+    /// Commits the secondaries in the background, or here when there is no background committer.
+    func commitSecondaries(startTS: UInt64, commitTS: UInt64, keys: [[UInt8]]) {
+        guard !keys.isEmpty else { return }
+        if let secondaries {
+            secondaries.enqueue(startTS: startTS, commitTS: commitTS, keys: keys)
+        } else {
+            SecondaryCommitter.commit(startTS: startTS, commitTS: commitTS, keys: keys, over: transport)
+        }
+    }
+}
+
+/// Commits secondary keys on a thread of its own, over its own connections. Failures are left to readers,
+/// which roll the locks forward once they see the primary committed.
+final class SecondaryCommitter: @unchecked Sendable {
+    // `transport` is only touched on `queue`; the rest is immutable.
+    private let queue = DispatchQueue(label: "kvstore.txn.secondaries")
+    private let makeTransport: @Sendable () throws(KVClientError) -> any TxnTransport
+    private var transport: (any TxnTransport)?
+
+    init(_ makeTransport: @escaping @Sendable () throws(KVClientError) -> any TxnTransport) {
+        self.makeTransport = makeTransport
+    }
+
+    func enqueue(startTS: UInt64, commitTS: UInt64, keys: [[UInt8]]) {
+        queue.async { [self] in
+            for _ in 0..<3 {
+                do {
+                    let transport = try self.transport ?? makeTransport()
+                    self.transport = transport
+                    if Self.commit(startTS: startTS, commitTS: commitTS, keys: keys, over: transport) { return }
+                } catch {
+                    self.transport = nil
+                }
+                usleep(50_000)
+            }
+        }
+    }
+
+    func drain() {
+        queue.sync {}
+    }
+
+    /// Commits `keys` region by region; true when every group answered OK.
+    @discardableResult
+    static func commit(startTS: UInt64, commitTS: UInt64, keys: [[UInt8]], over transport: any TxnTransport) -> Bool {
+        guard let groups = try? transport.groupByRegion(keys) else { return false }
+        var allDone = true
+        for group in groups {
+            do {
+                _ = try transport.send(.commit(startTS: startTS, commitTS: commitTS, keys: group))
+            } catch {
+                allDone = false
+            }
+        }
+        return allDone
+    }
+}
