@@ -161,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KVClusterTests",
-            dependencies: ["KVClient", "KVProtocol", "KVTestSupport", "kvnode", "kvsched", "kvctl", "kvbench"]
+            dependencies: ["KVClient", "KVProtocol", "KVTestSupport", "Txn", "kvnode", "kvsched", "kvctl", "kvbench"]
         ),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "KVProtocol", "KVTestSupport", "Txn"]),
         .testTarget(name: "TxnTests", dependencies: ["Txn", "KVProtocol", "KVEngine", "KVTestSupport"]),

@@ -1,9 +1,5 @@
 import KVProtocol
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One snapshot-isolated transaction: reads see the data as of ``startTS`` (and the transaction's own
 /// writes); writes are buffered and made durable together by ``commit()``, or not at all.
 ///
@@ -117,7 +113,7 @@ public final class Transaction {
             let request = TxnRequest.prewrite(TxnPrewrite(
                 primary: primary, startTS: startTS, ttl: client.lockTTL, mutations: group.map { writes[$0]! }))
             do {
-                _ = try client.transport.send(request)
+                _ = try client.send(request)
                 pending.removeFirst()
             } catch where error.kind == .server(.locked) {
                 // An abandoned or finished transaction's lock is cleared and the prewrite tried again; a live
@@ -131,26 +127,21 @@ public final class Transaction {
             } catch where error.kind == .server(.keyNotInRegion) && monotonicNow() < end {
                 // A split cut the group: prewrite its keys by their new regions.
                 pending.replaceSubrange(0..<1, with: try client.transport.groupByRegion(group))
-            } catch where error.kind == .outcomeUnknown && monotonicNow() < end {
-                continue  // a prewrite may be repeated: the lock it left is recognized as its own
             }
         }
     }
 
-    /// Commits the primary's group, retrying while the answer is lost (a commit may be repeated).
+    /// Commits the primary's group, asking again while the answer is lost (a commit may be repeated).
     ///
     /// - Returns: The keys committed.
     private func commitPrimary(_ group: [[UInt8]], commitTS: UInt64) throws(KVClientError) -> [[UInt8]] {
         var group = group
-        let end = monotonicNow() + client.deadline
         while true {
             do {
-                _ = try client.transport.send(.commit(startTS: startTS, commitTS: commitTS, keys: group))
+                _ = try client.send(.commit(startTS: startTS, commitTS: commitTS, keys: group))
                 return group
             } catch where error.kind == .server(.keyNotInRegion) && group.count > 1 {
                 group = [group[0]]
-            } catch where (error.kind == .outcomeUnknown || error.isConnectionFailure) && monotonicNow() < end {
-                usleep(20_000)
             } catch where error.kind == .outcomeUnknown || error.isConnectionFailure {
                 throw KVClientError(.outcomeUnknown, "the commit of transaction \(startTS) was sent but no answer came: it may or may not have committed (\(error.message))")
             }

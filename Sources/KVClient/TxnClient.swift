@@ -67,12 +67,32 @@ public final class TxnClient {
         secondaries?.drain()
     }
 
+    /// Sends a transactional command, again while its answer is lost (a connection broke, a leader changed):
+    /// every command of the protocol may be repeated — a transaction's prewrite recognizes its own locks,
+    /// commits and rollbacks find their own records — so a lost answer never leaves the outcome unknown while
+    /// there is time to ask again.
+    ///
+    /// - Throws: ``KVClientError``: the last failure once ``deadline`` passed, `OUTCOME_UNKNOWN` when that was
+    ///   a lost answer.
+    func send(_ request: TxnRequest) throws(KVClientError) -> Response {
+        let end = monotonicNow() + deadline
+        var backoff = 0.01
+        while true {
+            do {
+                return try transport.send(request)
+            } catch where (error.kind == .outcomeUnknown || error.isConnectionFailure) && monotonicNow() < end {
+                usleep(UInt32(backoff * 1_000_000))
+                backoff = min(backoff * 2, 0.2)
+            }
+        }
+    }
+
     // MARK: - Reading through locks
 
     /// Sends a read, resolving the locks it meets: an abandoned transaction's lock is rolled back (or forward,
     /// if its primary committed); a live one is waited for, up to ``deadline``.
     func read(_ request: TxnRequest) throws(KVClientError) -> Response {
-        try withLocksResolved { () throws(KVClientError) in try transport.send(request) }
+        try withLocksResolved { () throws(KVClientError) in try send(request) }
     }
 
     /// One scan page, resolving locks as ``read(_:)`` does.
@@ -104,7 +124,7 @@ public final class TxnClient {
     /// - Returns: False when the transaction is alive (its lock's TTL has not run out): wait and retry.
     func resolve(_ lock: LockInfo) throws(KVClientError) -> Bool {
         let now = try transport.timestamp()
-        let status = try transport.send(.checkStatus(primary: lock.primary, startTS: lock.startTS, currentTS: now))
+        let status = try send(.checkStatus(primary: lock.primary, startTS: lock.startTS, currentTS: now))
         guard case .ok(let words) = status else { throw KVClientError(.badResponse, "unexpected answer to CHECK_TXN") }
         let fields = (try? ProtocolFields(parsing: words)) ?? ProtocolFields()
         switch fields["status"].map({ String(decoding: $0, as: UTF8.self) }) {
@@ -112,10 +132,10 @@ public final class TxnClient {
             return false
         case "committed":
             guard let commitTS = try? fields.number("commit_ts") else { throw KVClientError(.badResponse, "CHECK_TXN without commit_ts") }
-            if lock.key != lock.primary { _ = try transport.send(.resolve(startTS: lock.startTS, commitTS: commitTS, keys: [lock.key])) }
+            if lock.key != lock.primary { _ = try send(.resolve(startTS: lock.startTS, commitTS: commitTS, keys: [lock.key])) }
             return true
         case "rolled_back":
-            if lock.key != lock.primary { _ = try transport.send(.resolve(startTS: lock.startTS, commitTS: 0, keys: [lock.key])) }
+            if lock.key != lock.primary { _ = try send(.resolve(startTS: lock.startTS, commitTS: 0, keys: [lock.key])) }
             return true
         default:
             throw KVClientError(.badResponse, "unexpected answer to CHECK_TXN: \(words.joined(separator: " "))")

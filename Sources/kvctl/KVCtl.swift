@@ -118,10 +118,11 @@ func argumentBytes(_ text: String, escaped: Bool, what: String) throws -> [UInt8
     }
 }
 
-/// Checks a key against the protocol's limits before sending it.
-func validateKey(_ key: [UInt8]) throws {
+/// Checks a key against the protocol's limits before sending it (and, for the raw API, that it does not
+/// start with byte 0xFF, the transactional key space).
+func validateKey(_ key: [UInt8], raw: Bool = true) throws {
     do {
-        try Request.checkKey(key)
+        if raw { try Request.checkRawKey(key) } else { try Request.checkKey(key) }
     } catch {
         throw KVCtlFailure(exitCode: KVCtlFailure.usage, message: "\(error.code.rawValue): \(error.message)")
     }

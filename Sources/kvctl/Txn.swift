@@ -52,7 +52,7 @@ struct TxnCommand: ParsableCommand {
 
         func run() throws {
             let keyBytes = try keys.map { try argumentBytes($0, escaped: escaped, what: "KEY") }
-            try keyBytes.forEach(validateKey)
+            for key in keyBytes { try validateKey(key, raw: false) }
             let txnClient = try client.connectTransactional()
             let values = try clientCall { () throws(KVClientError) -> [[UInt8]?] in
                 let txn = try txnClient.begin()
@@ -87,7 +87,7 @@ struct TxnCommand: ParsableCommand {
 
         func run() throws {
             let bytes = try pairs.map { try argumentBytes($0, escaped: escaped, what: "KEY or VALUE") }
-            for i in stride(from: 0, to: bytes.count, by: 2) { try validateKey(bytes[i]) }
+            for i in stride(from: 0, to: bytes.count, by: 2) { try validateKey(bytes[i], raw: false) }
             try commitOne(client) { txn in
                 for i in stride(from: 0, to: bytes.count, by: 2) { txn.put(bytes[i], bytes[i + 1]) }
             }
@@ -106,7 +106,7 @@ struct TxnCommand: ParsableCommand {
 
         func run() throws {
             let keyBytes = try keys.map { try argumentBytes($0, escaped: escaped, what: "KEY") }
-            try keyBytes.forEach(validateKey)
+            for key in keyBytes { try validateKey(key, raw: false) }
             try commitOne(client) { txn in keyBytes.forEach(txn.delete) }
         }
     }

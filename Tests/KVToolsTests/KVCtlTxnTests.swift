@@ -1,0 +1,109 @@
+import Foundation
+import KVClient
+import KVProtocol
+import KVTestSupport
+import Testing
+
+@Suite("kvctl txn against a real standalone kvnode", .timeLimit(.minutes(3)))
+struct KVCtlTxnTests {
+    @Test("put, get and delete are atomic transactions; raw and transactional keys stay apart")
+    func oneShotTransactions() throws {
+        let node = NodeProcess()
+        try node.start()
+        let put = try node.kvctl(["txn", "put", "alice", "100", "bob", "50"])
+        #expect(put.status == 0, "\(put.standardError)")
+        #expect(put.text.hasPrefix("OK "))
+        #expect(try node.kvctl(["txn", "get", "alice", "bob", "carol"]).text == "VALUE 100\nVALUE 50\nNIL\n")
+        #expect(try node.kvctl(["txn", "get", "-o", "json", "bob"]).text == "{\"key\":\"bob\",\"value\":\"50\"}\n")
+        #expect(try node.kvctl(["txn", "delete", "bob"]).status == 0)
+        #expect(try node.kvctl(["txn", "get", "bob"]).text == "NIL\n")
+        // The raw API sees none of it, and may not write into the transactional key space.
+        #expect(try node.kvctl(["get", "alice"]).status == 1)
+        #expect(try node.kvctl(["scan"]).text == "")
+        let reserved = try node.kvctl(["put", "--escaped", "%FFx", "v"])
+        #expect(reserved.status == 2)
+        #expect(reserved.standardError.contains("0xFF"))
+        #expect(try node.kvctl(["txn", "put", "odd"]).status == 2)
+    }
+
+    @Test("a script answers each line in protocol form; transactions follow one another")
+    func script() throws {
+        let node = NodeProcess()
+        try node.start()
+        #expect(try node.kvctl(["txn", "put", "x", "1"]).status == 0)
+        let input = "get x\nput x 2\nput y two%20words\ncommit\nbegin\nget y\ndelete x\nrollback\nget x\nfrob\nput k\n"
+        let result = try node.kvctl(["txn"], input: bytes(input))
+        let lines = result.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(lines.count == 12, "\(lines)")
+        guard lines.count == 12 else { return }
+        #expect(lines[0] == "VALUE 1")
+        #expect(lines[1] == "OK" && lines[2] == "OK")
+        #expect(lines[3].hasPrefix("OK "))
+        #expect(lines[4].hasPrefix("OK "))
+        #expect(lines[5] == "VALUE two%20words")
+        #expect(lines[6] == "OK" && lines[7] == "OK")
+        #expect(lines[8] == "VALUE 2")  // the rolled-back delete never happened
+        #expect(lines[9].hasPrefix("ERR UNKNOWN_COMMAND"))
+        #expect(lines[10].hasPrefix("ERR WRONG_ARITY"))
+    }
+
+    @Test("a commit that lost to another transaction answers WRITE_CONFLICT and kvctl exits 4")
+    func conflictExitsFour() throws {
+        let node = NodeProcess()
+        try node.start()
+        #expect(try node.kvctl(["txn", "put", "counter", "0"]).status == 0)
+        // The script begins, reads and buffers a write, then waits for the file `go` before committing.
+        let script = """
+            cd \(node.directory.path) || exit 9
+            (printf 'begin\\nget counter\\nput counter 1\\n'; while [ ! -e go ]; do sleep 0.05; done; printf 'commit\\n') \
+            | KV_NODE=\(node.socketPath) \(BuiltProducts.path(of: "kvctl")) txn > script.out 2> script.err
+            echo $? > script.status
+            """
+        let shell = try ChildProcess("/bin/sh", ["-c", script], directory: node.directory.path, name: "txn-script")
+        defer { shell.stop(signal: SIGKILL) }
+        let output = node.directory.file("script.out")
+        #expect(LocalWait.until(timeout: 30) {
+            ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").contains("VALUE 0")
+        })
+        // Someone else commits the key after the script's transaction started.
+        #expect(try node.kvctl(["txn", "put", "counter", "5"]).status == 0)
+        FileManager.default.createFile(atPath: node.directory.file("go"), contents: Data())
+        #expect(shell.waitForExit(timeout: 30) == 0)
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+        #expect(lines.last?.hasPrefix("ERR WRITE_CONFLICT") == true, "\(lines)")
+        let status = try String(contentsOfFile: node.directory.file("script.status"), encoding: .utf8)
+        #expect(status.trimmingCharacters(in: .whitespacesAndNewlines) == "4")
+        #expect(try String(contentsOfFile: node.directory.file("script.err"), encoding: .utf8).contains("conflict"))
+        #expect(try node.kvctl(["txn", "get", "counter"]).text == "VALUE 5\n")
+    }
+
+    @Test("a standalone node's timestamps only grow, across kill -9 and restart")
+    func timestampsSurviveRestart() throws {
+        let node = NodeProcess()
+        try node.start()
+        let client = try NodeClient(address: node.address)
+        var last: UInt64 = 0
+        for _ in 0..<100 {
+            let next = try client.timestamp()
+            #expect(next > last)
+            last = next
+        }
+        node.kill()
+        try node.start()
+        let restarted = try NodeClient(address: node.address)
+        #expect(try restarted.timestamp() > last)
+    }
+}
+
+/// Polling for a condition in tests.
+enum LocalWait {
+    static func until(timeout: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(50_000)
+        }
+        return condition()
+    }
+}
