@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "kvdump",
             dependencies: [
-                "KVEngine", "KVProtocol", "KVCommandLine", "LogEngine", "RaftStore", "Raft", "Scheduler",
+                "KVEngine", "KVProtocol", "KVCommandLine", "LogEngine", "RaftStore", "Raft", "Scheduler", "Txn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

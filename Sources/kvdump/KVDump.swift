@@ -20,11 +20,11 @@ struct KVDump: ParsableCommand {
             See kvdump(1).
             """,
         version: ToolkitVersion.release,
-        subcommands: [Stat.self, ScanDirectory.self, RaftState.self, LogEntries.self, Check.self, SchedulerState.self])
+        subcommands: [Stat.self, ScanDirectory.self, MvccKey.self, RaftState.self, LogEntries.self, Check.self, SchedulerState.self])
 
     static func main() {
         runTool(
-            subcommands: ["stat", "scan", "raft", "log", "check", "sched"],
+            subcommands: ["stat", "scan", "mvcc", "raft", "log", "check", "sched"],
             optionsTakingValues: ["-o", "--output", "--cf", "--from", "--to", "--limit", "--region"],
             translate: { error in
                 // Every storage failure here is about the directory: missing, not LMDB, unreadable, damaged.

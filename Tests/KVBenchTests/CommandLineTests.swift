@@ -79,11 +79,10 @@ struct CommandLineTests {
         #expect(try kvbench(["--sched", "127.0.0.1:1", "--target", "redis", "run", "c"]).status == 2)
     }
 
-    @Test("txn-transfer against kv is refused (exit 2)")
-    func transferOnKVRefused() throws {
-        let result = try kvbench(["run", "txn-transfer", "--node", "127.0.0.1:1"])
-        #expect(result.status == 2)
-        #expect(result.standardError.contains("needs the transactional (Percolator) API"))
+    @Test("txn-transfer against an unreachable kvnode exits 3")
+    func transferOnKVUnreachable() throws {
+        let result = try kvbench(["run", "txn-transfer", "--node", "127.0.0.1:\(Self.closedPort())", "--timeout", "2"])
+        #expect(result.status == 3, "\(result.standardError)")
     }
 
     @Test("usage errors exit 2")

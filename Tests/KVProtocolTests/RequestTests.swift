@@ -53,16 +53,30 @@ struct RequestTests {
         #expect(code("GET " + String(repeating: "k", count: ProtocolLimits.maxKeySize + 1)) == .keyTooLarge)
         #expect(code("PUT k " + String(repeating: "v", count: ProtocolLimits.maxValueSize)) == nil)
         #expect(code("PUT k " + String(repeating: "v", count: ProtocolLimits.maxValueSize + 1)) == .valueTooLarge)
+        #expect(code("PUT %FFk v") == .badArgument)
+        #expect(code("TGET k") == .wrongArity)
+        #expect(code("TGET k 18446744073709551616") == .badArgument)
+        #expect(code("PREWRITE p 1 100 PUT k") == .wrongArity)
+        #expect(code("PREWRITE p 1 100 FROB k") == .badArgument)
+        #expect(code("COMMIT 5 4 k") == .badArgument)
+        #expect(code("ROLLBACK 5") == .wrongArity)
+        #expect(code("CHECK_TXN p 1") == .wrongArity)
+        #expect(code("RESOLVE 5 3 k") == .badArgument)
+        #expect(code("TSCAN a b 5 LIMIT 0") == .badArgument)
     }
 
     @Test("random requests survive encode then parse")
     func roundTrip() throws {
         var random = SeededGenerator(seed: 42)
         for _ in 0..<2_000 {
-            let key = random.bytes(Int.random(in: 1...40, using: &random))
+            var key = random.bytes(Int.random(in: 1...40, using: &random))
+            if key[0] == Request.transactionalKeyPrefix { key[0] = 0 }  // raw keys stay below 0xFF
             let value = random.bytes(Int.random(in: 0...100, using: &random))
             let request: Request =
-                switch Int.random(in: 0..<5, using: &random) {
+                switch Int.random(in: 0..<6, using: &random) {
+                case 4: .txn(.prewrite(TxnPrewrite(
+                    primary: key, startTS: UInt64.random(in: 0...UInt64.max, using: &random), ttl: 3000,
+                    mutations: [TxnMutation(.put, key: key, value: value), TxnMutation(.delete, key: value.isEmpty ? [0xFF] : value)])))
                 case 0: .get(key: key)
                 case 1: .put(key: key, value: value)
                 case 2: .delete(key: key)

@@ -78,6 +78,34 @@ struct KVCtlTxnTests {
         #expect(try node.kvctl(["txn", "get", "counter"]).text == "VALUE 5\n")
     }
 
+    @Test("kvdump mvcc shows a key's versions, lock and rollback records, decoded, from a live node")
+    func kvdumpMvcc() throws {
+        let node = NodeProcess()
+        try node.start()
+        #expect(try node.kvctl(["txn", "put", "k", "v1"]).status == 0)
+        #expect(try node.kvctl(["txn", "put", "k", "v2"]).status == 0)
+        // A prewrite left behind (its coordinator gone), and a rollback record of another transaction.
+        let client = try NodeClient(address: node.address)
+        let start = try client.timestamp()
+        _ = try client.send(.prewrite(TxnPrewrite(primary: bytes("k"), startTS: start, ttl: 60_000, mutations: [TxnMutation(.delete, key: bytes("k"))])))
+        let rolledBack = try client.timestamp()
+        _ = try client.send(.rollback(startTS: rolledBack, keys: [bytes("k")]))
+        let dump = try runCommand(BuiltProducts.path(of: "kvdump"), ["mvcc", node.dataPath, "k"], directory: node.directory.path)
+        #expect(dump.status == 0, "\(dump.standardError)")
+        let lines = dump.text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 6, "\(lines)")
+        guard lines.count == 6 else { return }
+        #expect(lines[0].hasPrefix("record=LOCK kind=delete start_ts=\(start) "))
+        #expect(lines[0].hasSuffix("ttl_ms=60000 primary=k"))
+        #expect(lines[1].hasPrefix("record=WRITE commit_ts=\(rolledBack) ") && lines[1].hasSuffix("kind=rollback start_ts=\(rolledBack)"))
+        #expect(lines[2].contains("kind=put") && lines[3].contains("kind=put"))
+        #expect(lines[4].hasPrefix("record=DATA") && lines[4].hasSuffix("value=v2"))
+        #expect(lines[5].hasSuffix("value=v1"))
+        let json = try runCommand(BuiltProducts.path(of: "kvdump"), ["mvcc", "-o", "json", node.dataPath, "k"], directory: node.directory.path)
+        #expect(json.text.split(separator: "\n").first?.hasPrefix("{\"record\":\"LOCK\",\"kind\":\"delete\"") == true, "\(json.text)")
+        #expect(try runCommand(BuiltProducts.path(of: "kvdump"), ["mvcc", node.dataPath, "absent"], directory: node.directory.path).status == 1)
+    }
+
     @Test("a standalone node's timestamps only grow, across kill -9 and restart")
     func timestampsSurviveRestart() throws {
         let node = NodeProcess()
