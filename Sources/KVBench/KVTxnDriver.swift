@@ -54,7 +54,8 @@ extension KVTxnDriver: StoreDriver {
     ) throws(DriverError) -> TransactionOutcome {
         do throws(KVClientError) {
             let txn = try client.begin()
-            guard let (newFirst, newSecond) = plan(try txn.get(first), try txn.get(second)) else { return .skipped }
+            let values = try txn.get([first, second])  // one round trip
+            guard let (newFirst, newSecond) = plan(values[0], values[1]) else { return .skipped }
             txn.put(first, newFirst)
             txn.put(second, newSecond)
             try txn.commit()

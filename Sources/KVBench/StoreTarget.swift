@@ -54,8 +54,12 @@ public enum StoreTarget: String, CaseIterable, Sendable {
     public func driverFactory(address: NodeAddress, timeout: Double, workload: Workload) -> DriverFactory {
         switch self {
         case .kv where workload.usesAccounts:
+            // One timestamp round trip serves every client thread waiting at that moment.
+            let timestamps = TimestampBatcher { () throws(KVClientError) in try NodeClient(address: address, timeout: timeout) }
             return { () throws(DriverError) -> any StoreDriver in
-                let client = try DriverError.mapping { () throws(KVClientError) in try TxnClient.node(address, timeout: timeout) }
+                let client = try DriverError.mapping { () throws(KVClientError) in
+                    try TxnClient.node(address, timeout: timeout, timestamps: timestamps)
+                }
                 client.deadline = timeout
                 return KVTxnDriver(client: client)
             }

@@ -32,6 +32,31 @@ public final class Transaction {
         }
     }
 
+    /// The values of `keys` in the snapshot, after this transaction's own writes, read with one round trip
+    /// (per region) where no lock is in the way.
+    ///
+    /// - Throws: As ``get(_:)``.
+    public func get(_ keys: [[UInt8]]) throws(KVClientError) -> [[UInt8]?] {
+        let stored = keys.filter { writes[$0] == nil }
+        let answers = client.transport.sendReads(stored.map { .get(key: $0, startTS: startTS) })
+        var found: [[UInt8]: [UInt8]?] = [:]
+        for (key, answer) in zip(stored, answers) {
+            switch answer {
+            case .success(.value(let value)): found[key] = .some(value)
+            case .success(.notFound): found[key] = .some(nil)
+            case .success: throw KVClientError(.badResponse, "unexpected answer to TGET")
+            case .failure(let error) where error.kind == .server(.locked) || error.isConnectionFailure || error.kind == .outcomeUnknown:
+                found[key] = .some(try get(key))  // one at a time, resolving the lock
+            case .failure(let error): throw error
+            }
+        }
+        return try keys.map { (key) throws(KVClientError) -> [UInt8]? in
+            if let own = writes[key] { return own.kind == .put ? own.value : nil }
+            if let value = found[key] { return value }
+            return try get(key)
+        }
+    }
+
     /// The rows of `[start, end)` in the snapshot (end empty: no end), after this transaction's own writes,
     /// at most `limit`.
     ///
@@ -85,7 +110,7 @@ public final class Transaction {
         }
         let commitTS: UInt64
         do {
-            commitTS = try client.transport.timestamp()
+            commitTS = try client.timestamp()
         } catch {
             rollBack(keys)
             throw error

@@ -29,28 +29,37 @@ public final class TxnClient {
     /// Seconds a read may wait for a live lock, or a commit keep retrying, before giving up.
     public var deadline: Double = 10
     private let secondaries: SecondaryCommitter?
+    private let batcher: TimestampBatcher?
 
     /// Creates a client over `transport`; secondaries are committed in the background over transports made by
-    /// `background` (or in the foreground, after the primary, when nil).
-    public init(transport: any TxnTransport, background: (@Sendable () throws(KVClientError) -> any TxnTransport)? = nil) {
+    /// `background` (or in the foreground, after the primary, when nil); timestamps come from `timestamps`
+    /// (shared by the clients of a process) or else from the transport.
+    public init(
+        transport: any TxnTransport, background: (@Sendable () throws(KVClientError) -> any TxnTransport)? = nil,
+        timestamps: TimestampBatcher? = nil
+    ) {
         self.transport = transport
         self.secondaries = background.map(SecondaryCommitter.init)
+        self.batcher = timestamps
     }
 
     /// A client of one node (a standalone kvnode hands out the timestamps).
     ///
+    /// - Parameter timestamps: A batcher shared with other clients of the node, if any.
     /// - Throws: ``KVClientError`` when the node cannot be reached.
-    public static func node(_ address: NodeAddress, timeout: Double? = 10) throws(KVClientError) -> TxnClient {
-        TxnClient(transport: try NodeClient(address: address, timeout: timeout)) { () throws(KVClientError) in
+    public static func node(_ address: NodeAddress, timeout: Double? = 10, timestamps: TimestampBatcher? = nil) throws(KVClientError) -> TxnClient {
+        TxnClient(transport: try NodeClient(address: address, timeout: timeout), background: { () throws(KVClientError) in
             try NodeClient(address: address, timeout: timeout)
-        }
+        }, timestamps: timestamps)
     }
 
     /// A client of a cluster (kvsched hands out the timestamps and knows the regions).
-    public static func cluster(scheduler: NodeAddress, deadline: Double = 10) -> TxnClient {
-        let client = TxnClient(transport: ClusterClient(scheduler: scheduler, deadline: deadline)) {
+    ///
+    /// - Parameter timestamps: A batcher shared with other clients of the cluster, if any.
+    public static func cluster(scheduler: NodeAddress, deadline: Double = 10, timestamps: TimestampBatcher? = nil) -> TxnClient {
+        let client = TxnClient(transport: ClusterClient(scheduler: scheduler, deadline: deadline), background: {
             ClusterClient(scheduler: scheduler, deadline: deadline)
-        }
+        }, timestamps: timestamps)
         client.deadline = deadline
         return client
     }
@@ -59,7 +68,13 @@ public final class TxnClient {
     ///
     /// - Throws: ``KVClientError`` when no timestamp could be had.
     public func begin() throws(KVClientError) -> Transaction {
-        Transaction(client: self, startTS: try transport.timestamp())
+        Transaction(client: self, startTS: try timestamp())
+    }
+
+    /// A fresh timestamp, through the shared batcher if there is one.
+    func timestamp() throws(KVClientError) -> UInt64 {
+        if let batcher { return try batcher.next() }
+        return try transport.timestamp()
     }
 
     /// Waits until the secondary commits queued so far are done (or given up on: readers roll them forward).
@@ -123,7 +138,7 @@ public final class TxnClient {
     ///
     /// - Returns: False when the transaction is alive (its lock's TTL has not run out): wait and retry.
     func resolve(_ lock: LockInfo) throws(KVClientError) -> Bool {
-        let now = try transport.timestamp()
+        let now = try timestamp()
         let status = try send(.checkStatus(primary: lock.primary, startTS: lock.startTS, currentTS: now))
         guard case .ok(let words) = status else { throw KVClientError(.badResponse, "unexpected answer to CHECK_TXN") }
         let fields = (try? ProtocolFields(parsing: words)) ?? ProtocolFields()

@@ -14,6 +14,10 @@ public protocol TxnTransport: AnyObject {
     ///   the keys no longer share a region (regroup them with ``groupByRegion(_:)``).
     func send(_ request: TxnRequest) throws(KVClientError) -> Response
 
+    /// Sends reads (`TGET`) pipelined — on one connection, or per region — and returns their answers in order;
+    /// `ERR` answers as failures.
+    func sendReads(_ requests: [TxnRequest]) -> [Result<Response, KVClientError>]
+
     /// The keys cut into groups that each lie in one region, in key order.
     ///
     /// - Throws: ``KVClientError`` when the regions cannot be found.
@@ -30,14 +34,28 @@ public protocol TxnTransport: AnyObject {
 
 extension NodeClient: TxnTransport {
     public func timestamp() throws(KVClientError) -> UInt64 {
-        guard case .ok(let words) = try call(.scheduler(.timestamps(count: 1))),
-            let first = words.first(where: { $0.hasPrefix("first=") }).flatMap({ UInt64($0.dropFirst(6)) })
-        else { throw KVClientError(.badResponse, "unexpected answer to TSO") }
-        return first
+        try timestamps(count: 1)
     }
 
     public func send(_ request: TxnRequest) throws(KVClientError) -> Response {
         try call(.txn(request))
+    }
+
+    public func sendReads(_ requests: [TxnRequest]) -> [Result<Response, KVClientError>] {
+        do {
+            var lines: [UInt8] = []
+            for request in requests { lines += Request.txn(request).encoded }
+            try connection.send(lines)
+        } catch {
+            return requests.map { _ in .failure(error) }
+        }
+        return requests.map { _ in
+            Result { () throws(KVClientError) -> Response in
+                let response = try connection.readResponse()
+                if case .error(let error) = response { throw KVClientError(error) }
+                return response
+            }
+        }
     }
 
     public func groupByRegion(_ keys: [[UInt8]]) throws(KVClientError) -> [[[UInt8]]] {
@@ -62,6 +80,15 @@ extension ClusterClient: TxnTransport {
     public func send(_ request: TxnRequest) throws(KVClientError) -> Response {
         let routing = request.keys.map(TxnKeys.base)
         return try call(.txn(request), routingKey: routing.first, sameRegion: routing)
+    }
+
+    public func sendReads(_ requests: [TxnRequest]) -> [Result<Response, KVClientError>] {
+        callPipelined(requests.map(Request.txn)).map { result in
+            result.flatMap { response in
+                if case .error(let error) = response { return .failure(KVClientError(error)) }
+                return .success(response)
+            }
+        }
     }
 
     public func groupByRegion(_ keys: [[UInt8]]) throws(KVClientError) -> [[[UInt8]]] {

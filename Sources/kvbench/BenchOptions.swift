@@ -74,8 +74,9 @@ struct BenchOptions: ParsableArguments {
             if url != nil { throw ValidationError("give --sched or --url, not both") }
             let timeout = client.timeout
             if workload.usesAccounts {
+                let timestamps = TimestampBatcher { () throws(KVClientError) in try SchedulerClient(address: scheduler, timeout: timeout) }
                 return { () throws(DriverError) -> any StoreDriver in
-                    KVTxnDriver(client: TxnClient.cluster(scheduler: scheduler, deadline: timeout))
+                    KVTxnDriver(client: TxnClient.cluster(scheduler: scheduler, deadline: timeout, timestamps: timestamps))
                 }
             }
             return { () throws(DriverError) -> any StoreDriver in KVClusterDriver(scheduler: scheduler, timeout: timeout) }
