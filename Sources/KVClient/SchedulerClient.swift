@@ -92,6 +92,18 @@ public final class SchedulerClient {
         return try decode { try fields.number("first") }
     }
 
+    /// `GC_SAFE_POINT`: the MVCC garbage collection safe point.
+    public func gcSafePoint() throws(KVClientError) -> UInt64 {
+        let fields = try okFields(.gcSafePoint)
+        return try decode { try fields.number("safe_point") }
+    }
+
+    /// `SET_GC_SAFE_POINT ts`: raises the safe point; returns it (unchanged when `ts` is below it).
+    public func setGCSafePoint(_ safePoint: UInt64) throws(KVClientError) -> UInt64 {
+        let fields = try okFields(.setGCSafePoint(safePoint))
+        return try decode { try fields.number("safe_point") }
+    }
+
     /// `ALLOC_ID n`: the first of `count` fresh ids.
     public func allocateIDs(count: Int = 1) throws(KVClientError) -> UInt64 {
         let fields = try okFields(.allocateIDs(count: count))

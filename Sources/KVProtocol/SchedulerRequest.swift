@@ -43,6 +43,13 @@ public enum SchedulerRequest: Sendable, Hashable {
     case addScheduler(String)
     /// `REMOVE_SCHEDULER name=N` → `OK`: turns a balance scheduler off (durably); its running operators finish.
     case removeScheduler(String)
+    /// `GC_SAFE_POINT` → `OK safe_point=T`: MVCC versions older than the newest one at or below T may be
+    /// removed (readers must not read below it). With an automatic lifetime it is first raised to the time that
+    /// long ago.
+    case gcSafePoint
+    /// `SET_GC_SAFE_POINT ts` → `OK safe_point=T`: raises the safe point to `ts` (never lowers it; refuses a
+    /// timestamp not handed out yet).
+    case setGCSafePoint(UInt64)
 
     /// The most ids or timestamps one request may ask for.
     public static let maxBatch = 1 << 16
@@ -192,6 +199,16 @@ extension SchedulerRequest {
             return .addScheduler(try ProtocolFields(parsing: arguments).text("name"))
         case "REMOVE_SCHEDULER":
             return .removeScheduler(try ProtocolFields(parsing: arguments).text("name"))
+        case "GC_SAFE_POINT":
+            try expectCount(arguments, 0, usage: "GC_SAFE_POINT")
+            return .gcSafePoint
+        case "SET_GC_SAFE_POINT":
+            try expectCount(arguments, 1, usage: "SET_GC_SAFE_POINT ts")
+            let token = arguments[arguments.startIndex]
+            guard token.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let ts = UInt64(String(decoding: token, as: UTF8.self)) else {
+                throw ProtocolError(.badArgument, "the safe point must be a timestamp (an unsigned decimal number)")
+            }
+            return .setGCSafePoint(ts)
         default:
             return nil
         }
@@ -293,6 +310,10 @@ extension SchedulerRequest {
             var fields = ProtocolFields()
             fields.append("name", name)
             return ["REMOVE_SCHEDULER"] + fields.words
+        case .gcSafePoint:
+            return ["GC_SAFE_POINT"]
+        case .setGCSafePoint(let ts):
+            return ["SET_GC_SAFE_POINT", String(ts)]
         }
     }
 }

@@ -22,6 +22,10 @@ public enum TxnRequest: Sendable, Hashable {
     /// `RESOLVE start_ts commit_ts [key…]` → `OK resolved=N`: commits (`commit_ts` > 0) or rolls back (0) the
     /// transaction's locks on the keys — on every key of the region when none are given.
     case resolve(startTS: UInt64, commitTS: UInt64, keys: [[UInt8]])
+    /// `GC safe_point key…` → `OK deleted=N`: removes the keys' versions that no read at or after
+    /// `safe_point` can see (older than the newest commit at or below it), and their rollback and lock-only
+    /// records at or below it. Nodes send it to themselves (their GC worker).
+    case gc(safePoint: UInt64, keys: [[UInt8]])
 
     /// Whether it only reads.
     public var readsData: Bool {
@@ -43,7 +47,7 @@ public enum TxnRequest: Sendable, Hashable {
         case .get(let key, _): [key]
         case .scan(let scan): [scan.start]
         case .prewrite(let prewrite): prewrite.mutations.map(\.key)
-        case .commit(_, _, let keys), .rollback(_, let keys), .resolve(_, _, let keys): keys
+        case .commit(_, _, let keys), .rollback(_, let keys), .resolve(_, _, let keys), .gc(_, let keys): keys
         case .checkStatus(let primary, _, _): [primary]
         }
     }
@@ -279,6 +283,9 @@ extension TxnRequest {
             let commitTS = try reader.timestamp("commit_ts")
             guard commitTS == 0 || commitTS > startTS else { throw ProtocolError(.badArgument, "commit_ts must be 0 or greater than start_ts") }
             return .resolve(startTS: startTS, commitTS: commitTS, keys: try reader.keys(atLeastOne: false))
+        case "GC":
+            reader.usage = "GC safe_point key..."
+            return .gc(safePoint: try reader.timestamp("safe_point"), keys: try reader.keys(atLeastOne: true))
         default:
             return nil
         }
@@ -332,6 +339,9 @@ extension TxnRequest {
             word(" \(startTS) \(currentTS)")
         case .resolve(let startTS, let commitTS, let keys):
             word("RESOLVE \(startTS) \(commitTS)")
+            keys.forEach(token)
+        case .gc(let safePoint, let keys):
+            word("GC \(safePoint)")
             keys.forEach(token)
         }
     }

@@ -22,6 +22,9 @@ public struct ClusterConfiguration: Sendable {
     public var allocateIDs: @Sendable (Int) throws -> UInt64
     /// Told that this store's regions changed shape (a split), so the scheduler hears of it at once.
     public var regionsChanged: @Sendable () -> Void
+    /// The cluster's MVCC garbage collection safe point, from the scheduler (may block; throws when it cannot
+    /// be reached).
+    public var gcSafePoint: @Sendable () throws -> UInt64
 
     /// Creates a configuration.
     public init(
@@ -34,8 +37,10 @@ public struct ClusterConfiguration: Sendable {
             throw RaftStoreError(.incompatible, "no scheduler to allocate ids")
         },
         regionsChanged: @escaping @Sendable () -> Void = {},
+        gcSafePoint: @escaping @Sendable () throws -> UInt64 = { 0 },
         enableFaultInjection: Bool = false
     ) {
+        self.gcSafePoint = gcSafePoint
         self.allocateIDs = allocateIDs
         self.regionsChanged = regionsChanged
         self.advertiseAddress = advertiseAddress

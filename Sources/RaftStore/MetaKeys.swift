@@ -9,6 +9,7 @@ import KVEngine
 /// | `region/` + region id (u64, big-endian) | ``Region`` (its range, epoch and peers) |
 /// | `applied/` + region id (u64, big-endian) | the region's applied index (u64, big-endian) |
 /// | `tso_limit` | a standalone node's timestamp high-water mark (u64, big-endian) |
+/// | `gc_safe_point` | a standalone node's GC safe point (u64, big-endian) |
 ///
 /// The applied index changes in the same LMDB transaction as the data it covers, so after a crash the
 /// region replays its log from exactly there.
@@ -23,6 +24,8 @@ public enum MetaKeys {
     /// A standalone node's timestamp high-water mark (u64, big-endian milliseconds): every timestamp handed
     /// out is below it.
     public static let timestampLimit = Array("tso_limit".utf8)
+    /// A standalone node's MVCC garbage collection safe point (u64, big-endian).
+    public static let gcSafePoint = Array("gc_safe_point".utf8)
     /// The key kvsched keeps its cluster record under; a directory holding it is a scheduler's, not a node's.
     static let schedulerMarker = Array("cluster".utf8)
     /// The key of a region's state.

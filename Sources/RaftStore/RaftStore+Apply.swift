@@ -175,6 +175,10 @@ extension RaftStore {
                 return .error(ProtocolError(.internalError, "a write reached the read path"))
             case .scheduler(.timestamps(let count)):
                 return answerTimestamps(count: count)
+            case .scheduler(.gcSafePoint):
+                return answerSafePoint(raisingTo: nil)
+            case .scheduler(.setGCSafePoint(let safePoint)):
+                return answerSafePoint(raisingTo: safePoint)
             case .scheduler:
                 return .error(ProtocolError(.notSupported, "that is a kvsched command; this is a kvnode"))
             case .raft(let chunk):

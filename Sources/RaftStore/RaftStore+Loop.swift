@@ -72,6 +72,7 @@ extension RaftStore {
             // What heartbeats and STATS report: fresh enough once a tick, or when the regions changed.
             if tickDue || regionsChanged { refreshLeadership() }
         }
+        scheduleGarbageCollection()
         if regionsChanged {
             regionsChanged = false
             publishRegionViews()

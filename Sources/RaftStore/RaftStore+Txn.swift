@@ -1,5 +1,7 @@
+import Dispatch
 import KVEngine
 import KVProtocol
+import KVServer
 import Synchronization
 import Txn
 
@@ -37,19 +39,116 @@ extension RaftStore {
             return .error(ProtocolError(.notSupported, "in a cluster timestamps come from kvsched (TSO there)"))
         }
         do {
-            let first = try standaloneOracle.withLock { oracle throws -> UInt64 in
-                if oracle == nil {
-                    let stored = try environment.read { txn in try txn.get(MetaKeys.timestampLimit, in: .meta) }
-                    oracle = TimestampOracle(persistedLimit: try stored.map(MetaKeys.decodeIndex) ?? 0, window: 3000)
-                }
-                return try oracle!.next(count: count, now: wallClockMilliseconds()) { limit in
-                    try environment.write { txn in try txn.put(MetaKeys.bigEndian(limit), for: MetaKeys.timestampLimit, in: .meta) }
-                }
-            }
-            return .ok(["first=\(first)", "count=\(count)"])
+            return .ok(["first=\(try nextTimestamps(count: count))", "count=\(count)"])
         } catch {
             return Self.storageError(error)
         }
+    }
+
+    /// The first of `count` fresh timestamps of a standalone node's oracle.
+    func nextTimestamps(count: Int) throws -> UInt64 {
+        try standaloneOracle.withLock { oracle throws -> UInt64 in
+            if oracle == nil {
+                let stored = try environment.read { txn in try txn.get(MetaKeys.timestampLimit, in: .meta) }
+                oracle = TimestampOracle(persistedLimit: try stored.map(MetaKeys.decodeIndex) ?? 0, window: 3000)
+            }
+            return try oracle!.next(count: count, now: wallClockMilliseconds()) { limit in
+                try environment.write { txn in try txn.put(MetaKeys.bigEndian(limit), for: MetaKeys.timestampLimit, in: .meta) }
+            }
+        }
+    }
+
+    /// `GC_SAFE_POINT` / `SET_GC_SAFE_POINT` on a standalone node: its own safe point, kept in the `meta`
+    /// family, trailing the clock by ``RaftStoreOptions/gcLifetimeMilliseconds`` (as kvsched's does).
+    func answerSafePoint(raisingTo requested: UInt64?) -> Response {
+        guard cluster == nil else {
+            return .error(ProtocolError(.notSupported, "in a cluster the GC safe point is kvsched's"))
+        }
+        do {
+            if let requested {
+                let now = try nextTimestamps(count: 1)
+                guard requested <= now else {
+                    return .error(ProtocolError(.badArgument, "safe point \(requested) is ahead of the timestamp oracle (\(now))"))
+                }
+            }
+            return .ok(["safe_point=\(try localSafePoint(raisingTo: requested))"])
+        } catch {
+            return Self.storageError(error)
+        }
+    }
+
+    /// A standalone node's safe point, raised to `requested` and to the clock minus the lifetime (durably).
+    func localSafePoint(raisingTo requested: UInt64? = nil) throws -> UInt64 {
+        try standaloneSafePoint.withLock { current throws -> UInt64 in
+            var value = try current ?? environment.read { txn in
+                try txn.get(MetaKeys.gcSafePoint, in: .meta).map(MetaKeys.decodeIndex) ?? 0
+            }
+            let before = value
+            let wall = wallClockMilliseconds()
+            if options.gcLifetimeMilliseconds > 0, wall > options.gcLifetimeMilliseconds {
+                value = max(value, (wall - options.gcLifetimeMilliseconds) << UInt64(TimestampOracle.logicalBits))
+            }
+            if let requested { value = max(value, requested) }
+            if value != before {
+                try environment.write { txn in try txn.put(MetaKeys.bigEndian(value), for: MetaKeys.gcSafePoint, in: .meta) }
+            }
+            current = value
+            return value
+        }
+    }
+
+    // MARK: - Garbage collection
+
+    /// Every ``RaftStoreOptions/gcIntervalSeconds``: in the background, finds the keys of each region led here
+    /// that hold versions no read at or after the safe point can see, and proposes `GC` commands for them in
+    /// batches (through Raft, so every replica drops the same records). A region is looked at again once the
+    /// safe point moved. Call with `storeLock` held.
+    func scheduleGarbageCollection() {
+        guard options.gcIntervalSeconds > 0, failure == nil else { return }
+        let now = monotonicSeconds()
+        guard now >= nextGC else { return }
+        nextGC = now + options.gcIntervalSeconds
+        let led = peers.values.filter { $0.node.role == .leader && $0.isInitialized }.map(\.region)
+        guard !led.isEmpty, gcRunning.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        sealRound()
+        let layers = working.layers
+        let cluster = cluster
+        gcQueue.async { [self] in
+            defer { gcRunning.store(false, ordering: .releasing) }
+            guard let safePoint = try? (cluster.map { try $0.gcSafePoint() } ?? localSafePoint()), safePoint > 0 else { return }
+            for region in led where (gcCollected.withLock { $0[region.id] } ?? 0) < safePoint {
+                let lower = region.startKey.lexicographicallyPrecedes(TxnKeys.spaceStart) ? TxnKeys.spaceStart : region.startKey
+                // A region wholly below the transactional key space holds nothing to collect.
+                if !region.endKey.isEmpty && !lower.lexicographicallyPrecedes(region.endKey) { continue }
+                guard let keys = try? environment.read({ txn in
+                    try MvccReader(AppliedStateReader(layers: layers, txn: txn))
+                        .keysWithGarbage(from: lower, below: region.endKey, safePoint: safePoint)
+                }) else { continue }
+                for start in stride(from: 0, to: keys.count, by: Self.gcBatch) {
+                    requestGarbageCollection(of: region, safePoint: safePoint, keys: Array(keys[start..<min(start + Self.gcBatch, keys.count)]))
+                }
+                gcCollected.withLock { $0[region.id] = safePoint }
+                if !keys.isEmpty {
+                    logger.debug("region \(region.id): collecting old versions of \(keys.count) keys below \(safePoint)")
+                }
+            }
+        }
+    }
+
+    /// Keys per `GC` command: small enough that applying one never holds the store loop long.
+    static let gcBatch = 64
+
+    /// Proposes a `GC` command from inside the store, as a client's request would be.
+    private func requestGarbageCollection(of region: Region, safePoint: UInt64, keys: [[UInt8]]) {
+        let regionID = region.id
+        let submission = WriteSubmission(requests: [.inRegion(RegionContext(region), .txn(.gc(safePoint: safePoint, keys: keys)))]) {
+            [logger] answers in
+            if case .error(let error) = answers.first {
+                logger.info("region \(regionID): garbage collection not done: \(error.message)")
+            }
+        }
+        inboxLocked { $0.submissions.append(submission) }
+        wakeLoopIfWorkRemains()
     }
 }
 

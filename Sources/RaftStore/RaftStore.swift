@@ -139,6 +139,14 @@ public final class RaftStore {
     var regionsChanged = true
     /// A standalone node's timestamp oracle, loaded on first use (a cluster node's timestamps come from kvsched).
     let standaloneOracle = Mutex<TimestampOracle?>(nil)
+    /// A standalone node's GC safe point, loaded on first use.
+    let standaloneSafePoint = Mutex<UInt64?>(nil)
+    /// Garbage collection: when the next pass starts (loop-owned), whether one runs, and the safe point each
+    /// region was last collected at (both touched by the pass's thread).
+    var nextGC = monotonicSeconds()
+    let gcRunning = Atomic<Bool>(false)
+    let gcCollected = Mutex<[UInt64: UInt64]>([:])
+    let gcQueue = DispatchQueue(label: "kvstore.raftstore.gc")
 
     /// Opens (creating, for a standalone node, when new) the store in `directory` and starts its loop.
     ///

@@ -47,6 +47,11 @@ public struct RaftStoreOptions: Sendable {
     public var hibernateTicks = 20
     /// Seconds between passes of the split checker over the regions this store leads.
     public var splitCheckIntervalSeconds = 1.0
+    /// Seconds between garbage collection passes over the regions led here (0: none).
+    public var gcIntervalSeconds = 30.0
+    /// A standalone node keeps MVCC versions this long (milliseconds): its GC safe point trails the clock by
+    /// it (0: only `SET_GC_SAFE_POINT` moves it). A cluster's comes from kvsched.
+    public var gcLifetimeMilliseconds: UInt64 = 10 * 60_000
 
     /// The defaults: 100 ms ticks, 1 s elections, 32 MiB log segments, flushes every second or 16 MiB.
     public init() {}

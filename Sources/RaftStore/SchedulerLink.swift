@@ -164,6 +164,13 @@ public final class SchedulerLink: Sendable {
         try call { (scheduler) throws(KVClientError) in try scheduler.allocateIDs(count: count) }
     }
 
+    /// The cluster's GC safe point (`GC_SAFE_POINT`, blocking).
+    ///
+    /// - Throws: ``KVClientError`` when the scheduler cannot be reached or refuses.
+    public func gcSafePoint() throws(KVClientError) -> UInt64 {
+        try call { (scheduler) throws(KVClientError) in try scheduler.gcSafePoint() }
+    }
+
     /// Makes the next heartbeats leave now rather than at the next interval (after a split, say).
     public func heartbeatNow() {
         heartbeatSoon.store(true, ordering: .relaxed)

@@ -15,6 +15,9 @@ public struct SchedulerOptions: Sendable {
     public var idBatch: UInt64 = 1_000
     /// Operators each balance scheduler may have running at once.
     public var balanceOperatorLimit = 4
+    /// MVCC versions are kept this long (milliseconds): the GC safe point follows the clock this far behind
+    /// (0: only `SET_GC_SAFE_POINT` moves it). A transaction must not run longer.
+    public var gcLifetime: UInt64 = 10 * 60_000
 
     /// Defaults: 3 replicas, disconnected after 20 s, down after 30 min, operators time out after 60 s.
     public init() {}

@@ -1,4 +1,5 @@
 import KVProtocol
+import Txn
 
 extension SchedulerService {
     /// Answers a scheduler request with the state locked.
@@ -22,6 +23,33 @@ extension SchedulerService {
                 (limit: UInt64) throws(SchedulerError) in try storage.save([.timestampLimit(limit)])
             }
             return .ok(["first=\(first)", "count=\(count)"])
+
+        case .gcSafePoint:
+            // With a lifetime, the safe point trails the clock: versions are kept that long.
+            let wall = clock.wallMilliseconds()
+            if options.gcLifetime > 0, wall > options.gcLifetime {
+                let trailing = (wall - options.gcLifetime) << UInt64(TimestampOracle.logicalBits)
+                if trailing > state.gcSafePoint {
+                    try storage.save([.gcSafePoint(trailing)])
+                    state.gcSafePoint = trailing
+                }
+            }
+            return .ok(["safe_point=\(state.gcSafePoint)"])
+
+        case .setGCSafePoint(let safePoint):
+            // A safe point past every timestamp handed out would let GC take versions that transactions
+            // starting later still read.
+            let now = try state.oracle.next(count: 1, now: clock.wallMilliseconds()) {
+                (limit: UInt64) throws(SchedulerError) in try storage.save([.timestampLimit(limit)])
+            }
+            guard safePoint <= now else {
+                return .error(ProtocolError(.badArgument, "safe point \(safePoint) is ahead of the timestamp oracle (\(now))"))
+            }
+            if safePoint > state.gcSafePoint {
+                try storage.save([.gcSafePoint(safePoint)])
+                state.gcSafePoint = safePoint
+            }
+            return .ok(["safe_point=\(state.gcSafePoint)"])
 
         case .bootstrap(let store, let regionID, let peerID):
             if state.bootstrapped {

@@ -35,6 +35,8 @@ public final class SchedulerService: NodeService {
         var cachedLoad: BalanceScheduler.Load?
         /// The balance schedulers that run.
         var enabledSchedulers: Set<BalanceScheduler.Name>
+        /// The MVCC garbage collection safe point (durable).
+        var gcSafePoint: UInt64 = 0
         var stopped = false
     }
 
@@ -79,7 +81,8 @@ public final class SchedulerService: NodeService {
             oracle: TimestampOracle(persistedLimit: contents.timestampLimit, window: options.timestampWindow),
             ids: IDAllocator(persistedLimit: contents.idLimit, batch: options.idBatch),
             stores: stores, regions: regions, operators: [:], cachedLoad: nil,
-            enabledSchedulers: Set(BalanceScheduler.Name.allCases.filter { contents.schedulers[$0.rawValue] ?? true })))
+            enabledSchedulers: Set(BalanceScheduler.Name.allCases.filter { contents.schedulers[$0.rawValue] ?? true }),
+            gcSafePoint: contents.gcSafePoint))
     }
 
     /// The cluster id.

@@ -7,6 +7,7 @@ import KVProtocol
 /// | --- | --- |
 /// | `cluster` | `cluster_id=N bootstrapped=0\|1` |
 /// | `tso` | the timestamp oracle's high-water mark, physical milliseconds |
+/// | `gc_safe_point` | the MVCC garbage collection safe point (a timestamp) |
 /// | `id` | the id allocator's high-water mark |
 /// | `store/` + big-endian id | the store's fields (`id= address=`, `removing=1` while it is drained) |
 /// | `region/` + big-endian id | the region's fields (`id= start= end= conf_ver= version= peers=`) |
@@ -30,6 +31,8 @@ public final class SchedulerStorage {
         public var timestampLimit: UInt64 = 0
         /// The id allocator's high-water mark.
         public var idLimit: UInt64 = 0
+        /// The MVCC garbage collection safe point.
+        public var gcSafePoint: UInt64 = 0
         /// Registered stores.
         public var stores: [StoreDescriptor] = []
         /// Stores being removed (`kvctl store remove`): their replicas move elsewhere.
@@ -79,6 +82,7 @@ public final class SchedulerStorage {
                 }
                 contents.timestampLimit = try Self.number(txn.get(Key.timestamp, in: .meta), key: "tso")
                 contents.idLimit = try Self.number(txn.get(Key.id, in: .meta), key: "id")
+                contents.gcSafePoint = try Self.number(txn.get(Key.gcSafePoint, in: .meta), key: "gc_safe_point")
                 for pair in try txn.scan(in: .meta, range: Key.range(Key.storePrefix)) {
                     let fields = try Self.fields(pair.value, key: "store")
                     contents.stores.append(StoreDescriptor(id: try fields.number("id"), address: try fields.text("address")))
@@ -118,6 +122,8 @@ public final class SchedulerStorage {
         case removeRegion(UInt64)
         /// Turns a balance scheduler on or off.
         case scheduler(name: String, enabled: Bool)
+        /// Raises the MVCC garbage collection safe point.
+        case gcSafePoint(UInt64)
     }
 
     /// Writes changes in one durable LMDB commit; returns once they are on disk.
@@ -147,6 +153,8 @@ public final class SchedulerStorage {
                         _ = try txn.delete(Key.region(id), in: .meta)
                     case .scheduler(let name, let enabled):
                         try txn.put(Self.text("enabled=\(enabled ? 1 : 0)"), for: Key.schedulerPrefix + Array(name.utf8), in: .meta)
+                    case .gcSafePoint(let safePoint):
+                        try txn.put(Self.text(String(safePoint)), for: Key.gcSafePoint, in: .meta)
                     }
                 }
             }
@@ -180,6 +188,7 @@ public final class SchedulerStorage {
         static let nodeIdentity = Array("store".utf8)
         static let timestamp = Array("tso".utf8)
         static let id = Array("id".utf8)
+        static let gcSafePoint = Array("gc_safe_point".utf8)
         static let storePrefix = Array("store/".utf8)
         static let regionPrefix = Array("region/".utf8)
         static let schedulerPrefix = Array("scheduler/".utf8)

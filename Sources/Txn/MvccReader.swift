@@ -103,6 +103,53 @@ public struct MvccReader<Snapshot: MvccSnapshot> {
         return (rows, false)
     }
 
+    /// The stored records of `key` that no read at or after `safePoint` can see: every write record at or
+    /// below it except the newest put (a newest delete goes too, and everything older), with the values of
+    /// the puts among them; rollback and lock-only records at or below it. Locks and newer records stay.
+    ///
+    /// - Throws: An engine failure, or ``TxnCorruption``.
+    public func garbage(_ key: [UInt8], below safePoint: UInt64) throws -> [[UInt8]] {
+        var found: [[UInt8]] = []
+        var position = TxnKeys.write(key, commitTS: safePoint)
+        let upper = TxnKeys.versioned(TxnKeys.base(key), .write, 0) + [0]
+        var visibleKept = false
+        while let row = try snapshot.first(from: position, below: upper) {
+            let (_, record) = try decodeWrite(row)
+            position = row.key + [0]
+            switch record.kind {
+            case .rollback, .lock:
+                found.append(row.key)
+            case .put where !visibleKept:
+                visibleKept = true
+            case .delete where !visibleKept:
+                visibleKept = true
+                found.append(row.key)  // nothing older is visible at or after the safe point: it can go too
+            case .put:
+                found.append(row.key)
+                found.append(TxnKeys.data(key, startTS: record.startTS))
+            case .delete:
+                found.append(row.key)
+            }
+        }
+        return found
+    }
+
+    /// The user keys with stored keys in `[lower, upper)` that have ``garbage(_:below:)``.
+    ///
+    /// - Throws: An engine failure, or ``TxnCorruption``.
+    public func keysWithGarbage(from lower: [UInt8], below upper: [UInt8], safePoint: UInt64) throws -> [[UInt8]] {
+        var keys: [[UInt8]] = []
+        var position = lower
+        while let row = try snapshot.first(from: position, below: upper) {
+            guard let decoded = TxnKeys.decode(row.key) else {
+                throw TxnCorruption("stored key \(ProtocolToken.encodeString(row.key.prefix(64))) is not a transactional key")
+            }
+            if try !garbage(decoded.userKey, below: safePoint).isEmpty { keys.append(decoded.userKey) }
+            position = TxnKeys.end(decoded.userKey)
+        }
+        return keys
+    }
+
     /// The user keys in `[lower, upper)` locked by the transaction that started at `startTS`.
     ///
     /// - Throws: An engine failure, or ``TxnCorruption``.

@@ -90,6 +90,11 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
                     resolved += 1
                 }
                 response = .ok(["resolved=\(resolved)"])
+            case .gc(let safePoint, let keys):
+                for key in keys {
+                    for stored in try reader.garbage(key, below: safePoint) { changes.append((stored, nil)) }
+                }
+                response = .ok(["deleted=\(changes.count)"])
             }
             return Outcome(response: response, changes: changes)
         } catch let error as ProtocolError {

@@ -27,14 +27,14 @@ struct KVCtl: ParsableCommand {
         subcommands: [
             Get.self, Put.self, Delete.self, Scan.self, Batch.self, Ping.self, Stats.self, TSO.self,
             ClusterCommand.self, StoreCommand.self, RegionCommand.self, OperatorCommand.self, SchedulerCommand.self,
-            TxnCommand.self,
+            TxnCommand.self, GCCommand.self,
         ])
 
     static func main() {
         runTool(
             subcommands: [
                 "get", "put", "delete", "scan", "batch", "ping", "stats", "tso", "cluster", "store", "region", "operator",
-                "scheduler", "txn",
+                "scheduler", "txn", "gc",
             ],
             optionsTakingValues: ClientOptions.optionsTakingValues,
             nestedSubcommands: [

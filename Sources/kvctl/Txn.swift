@@ -253,3 +253,48 @@ extension ClientOptions {
         }
     }
 }
+
+/// `kvctl gc [--safe-point TS]`: shows or raises the MVCC garbage collection safe point.
+struct GCCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc",
+        abstract: "Print the MVCC garbage collection safe point, or raise it with --safe-point.",
+        discussion: """
+            Versions older than the newest one at or below the safe point are removed in the background by the \
+            nodes; reads at or after it are unchanged, reads below it are no longer possible. The safe point only \
+            moves forward (and never past the timestamps handed out); kvsched (or a standalone node) also moves it \
+            to the clock minus its --gc-lifetime. With --sched (or $KV_SCHED) it is the cluster's, else the \
+            standalone node's.
+            """)
+
+    @OptionGroup var client: ClientOptions
+
+    @Option(help: ArgumentHelp("Raise the safe point to this timestamp (e.g. from `kvctl tso`).", valueName: "ts"))
+    var safePoint: UInt64?
+
+    func run() throws {
+        let request: SchedulerRequest = safePoint.map(SchedulerRequest.setGCSafePoint) ?? .gcSafePoint
+        let value: UInt64
+        if let scheduler = try client.schedulerAddress() {
+            value = try clientCall { () throws(KVClientError) -> UInt64 in
+                let connection = try SchedulerClient(address: scheduler, timeout: client.timeout)
+                if let safePoint { return try connection.setGCSafePoint(safePoint) }
+                return try connection.gcSafePoint()
+            }
+        } else {
+            let node = try client.connect()
+            let response = try clientCall { () throws(KVClientError) in try node.call(.scheduler(request)) }
+            guard case .ok(let words) = response, let found = words.first(where: { $0.hasPrefix("safe_point=") }).flatMap({ UInt64($0.dropFirst(11)) }) else {
+                throw KVCtlFailure(exitCode: KVCtlFailure.serverError, message: "unexpected answer: \(response)")
+            }
+            value = found
+        }
+        switch client.output {
+        case .text: StandardStreams.writeLine(String(value))
+        case .json:
+            var line = JSONLine()
+            line.add("safe_point", Int(value))
+            StandardStreams.writeLine(line.text)
+        }
+    }
+}

@@ -52,6 +52,15 @@ struct KVNode: ParsableCommand {
         valueName: "size"))
     var regionMaxSize = ByteSize(bytes: 96 << 20)
 
+    @Option(help: ArgumentHelp(
+        "How often old MVCC versions are collected in the regions led here (e.g. 30s; 0s for never).", valueName: "duration"))
+    var gcInterval = DurationOption(milliseconds: 30_000)
+
+    @Option(help: ArgumentHelp(
+        "Standalone nodes: MVCC versions are kept this long (e.g. 10m; 0s: only SET_GC_SAFE_POINT moves the safe point). A cluster's comes from kvsched.",
+        valueName: "duration"))
+    var gcLifetime = DurationOption(milliseconds: 10 * 60_000)
+
     @Flag(help: "Obey FAULT requests that drop, delay or cut off Raft messages (for tests only).")
     var enableFaultInjection = false
 
@@ -125,6 +134,8 @@ struct KVNode: ParsableCommand {
         options.flushMilliseconds = flushInterval
         options.maxLogLagEntries = maxLogLag
         options.regionMaxBytes = regionMaxSize.bytes
+        options.gcIntervalSeconds = Double(gcInterval.milliseconds) / 1000
+        options.gcLifetimeMilliseconds = gcLifetime.milliseconds
         let failed = DispatchSemaphore(value: 0)
         let store: RaftStore
         var link: SchedulerLink?
@@ -141,6 +152,7 @@ struct KVNode: ParsableCommand {
                 learnStoreAddress: { schedulerLink.learn($0, address: $1) },
                 allocateIDs: { count in try schedulerLink.allocateIDs(count: count) },
                 regionsChanged: { schedulerLink.heartbeatNow() },
+                gcSafePoint: { try schedulerLink.gcSafePoint() },
                 enableFaultInjection: enableFaultInjection)
         }
         do {

@@ -45,6 +45,9 @@ struct KVSched: ParsableCommand {
     @Option(help: ArgumentHelp("An operator not done within this long is dropped (e.g. 60s).", valueName: "duration"))
     var operatorTimeout = DurationOption(milliseconds: 60_000)
 
+    @Option(help: ArgumentHelp("MVCC versions are kept this long: the GC safe point trails the clock by it (e.g. 10m; 0s: only SET_GC_SAFE_POINT moves it).", valueName: "duration"))
+    var gcLifetime = DurationOption(milliseconds: 10 * 60_000)
+
     @Option(help: "Event loop threads for connections.")
     var threads = 1
 
@@ -68,6 +71,7 @@ struct KVSched: ParsableCommand {
         options.storeDisconnectTime = storeDisconnectTime.milliseconds
         options.maxStoreDownTime = maxStoreDownTime.milliseconds
         options.operatorTimeout = operatorTimeout.milliseconds
+        options.gcLifetime = gcLifetime.milliseconds
         return options
     }
 

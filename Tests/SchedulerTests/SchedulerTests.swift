@@ -139,6 +139,30 @@ struct SchedulerServiceTests {
         #expect(errorCode(call(service, "TSO 70000")) == .badArgument)
     }
 
+    @Test("the GC safe point only moves forward, never past the oracle, trails the clock by the lifetime, and survives a restart")
+    func gcSafePoint() throws {
+        let directory = TemporaryDirectory()
+        let clock = ManualClock()
+        var options = SchedulerOptions()
+        options.gcLifetime = 0
+        do {
+            let service = try Self.open(directory, clock: clock, options: options)
+            #expect(try fields(call(service, "GC_SAFE_POINT")).number("safe_point") == 0)
+            let now = try fields(call(service, "TSO")).number("first")
+            #expect(try fields(call(service, "SET_GC_SAFE_POINT \(now)")).number("safe_point") == now)
+            #expect(try fields(call(service, "SET_GC_SAFE_POINT \(now - 5)")).number("safe_point") == now)
+            #expect(errorCode(call(service, "SET_GC_SAFE_POINT \(now + (100_000 << 18))")) == .badArgument)
+            #expect(errorCode(call(service, "SET_GC_SAFE_POINT x")) == .badArgument)
+        }
+        options.gcLifetime = 60_000
+        let service = try Self.open(directory, clock: clock, options: options)
+        let kept = try fields(call(service, "GC_SAFE_POINT")).number("safe_point")
+        let trailing = (clock.wall.load(ordering: .relaxed) - 60_000) << 18
+        #expect(kept == max(trailing, kept) && kept > 0)
+        clock.advance(milliseconds: 120_000)
+        #expect(try fields(call(service, "GC_SAFE_POINT")).number("safe_point") == (clock.wall.load(ordering: .relaxed) - 60_000) << 18)
+    }
+
     @Test("bootstrap once; stores, regions and the cluster id survive a restart")
     func bootstrapAndRestart() throws {
         let directory = TemporaryDirectory()

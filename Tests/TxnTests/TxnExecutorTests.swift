@@ -180,6 +180,43 @@ struct TxnExecutorTests {
         #expect(code(try store.get("f", at: 40)) == .locked)  // another transaction's lock is left alone
     }
 
+    @Test("GC below a safe point drops what no read at or after it can see; those reads are unchanged")
+    func garbageCollection() throws {
+        let store = try TxnStore()
+        for (start, commit, value) in [(10, 20, "v20"), (30, 40, "v40"), (50, 60, "v60")] as [(UInt64, UInt64, String)] {
+            #expect(try store.prewrite([("k", value)], at: start) == .ok)
+            #expect(try store.commit(["k"], start: start, commit: commit) == .ok)
+        }
+        #expect(try store.run(.rollback(startTS: 45, keys: [Array("k".utf8)])) == .ok)
+        // A key deleted before the safe point: nothing of it is visible from there on.
+        #expect(try store.prewrite([("gone", "x")], at: 11) == .ok)
+        #expect(try store.commit(["gone"], start: 11, commit: 12) == .ok)
+        #expect(try store.run(.prewrite(TxnPrewrite(primary: Array("gone".utf8), startTS: 13, ttl: 100, mutations: [TxnMutation(.delete, key: Array("gone".utf8))]))) == .ok)
+        #expect(try store.commit(["gone"], start: 13, commit: 14) == .ok)
+        // A lock stays whatever its age.
+        #expect(try store.prewrite([("locked", "y")], at: 15) == .ok)
+
+        let before = try [50, 59, 60, 100].map { try store.get("k", at: $0) }
+        let answer = try store.run(.gc(safePoint: 50, keys: [Array("k".utf8), Array("gone".utf8), Array("locked".utf8)]))
+        #expect(answer == .ok(["deleted=6"]))  // k: write@20 + data@10, rollback@45; gone: delete@14, write@12 + data@11
+        #expect(try [50, 59, 60, 100].map { try store.get("k", at: $0) } == before)
+        #expect(before == [value("v40"), value("v40"), value("v60"), value("v60")])
+        let k = Array("k".utf8)
+        #expect(try store.storedKeys().filter { TxnKeys.decode($0)?.userKey == k } == [
+            TxnKeys.write(k, commitTS: 60), TxnKeys.write(k, commitTS: 40), TxnKeys.data(k, startTS: 50), TxnKeys.data(k, startTS: 30),
+        ])
+        #expect(try store.storedKeys().filter { TxnKeys.decode($0)?.userKey == Array("gone".utf8) }.isEmpty)
+        #expect(try store.storedKeys().contains(TxnKeys.lock(Array("locked".utf8))))
+        #expect(try store.get("gone", at: 100) == .notFound)
+        // Nothing more to do at the same safe point.
+        #expect(try store.run(.gc(safePoint: 50, keys: [k])) == .ok(["deleted=0"]))
+        let environment = store.environment
+        let garbage = try environment.read { txn in
+            try MvccReader(LMDBSnapshot(txn: txn)).keysWithGarbage(from: TxnKeys.spaceStart, below: [], safePoint: 100)
+        }
+        #expect(garbage == [k])  // above 100: write@40 and its value
+    }
+
     @Test("scans return the snapshot's rows in key order and stop at a lock")
     func scans() throws {
         let store = try TxnStore()
