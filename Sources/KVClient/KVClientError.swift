@@ -41,6 +41,12 @@ public struct KVClientError: Error, Sendable, CustomStringConvertible {
 }
 
 extension KVClientError {
+    /// The server's error code, if the server answered `ERR`.
+    public var code: ErrorCode? {
+        if case .server(let code) = kind { return code }
+        return nil
+    }
+
     /// Whether the error is about reaching the other side (unreachable, timed out, connection closed) rather
     /// than an answer it gave.
     public var isConnectionFailure: Bool {

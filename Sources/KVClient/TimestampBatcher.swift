@@ -1,4 +1,5 @@
 import Dispatch
+import KVProtocol
 import Synchronization
 
 /// Hands out timestamps to many threads of one process through one connection to the oracle, asking for as
@@ -26,6 +27,8 @@ public final class TimestampBatcher: @unchecked Sendable {
         // Written by the fetcher before it signals `ready`; read by the owner after waiting on it.
         let ready = DispatchSemaphore(value: 0)
         var result: Result<UInt64, KVClientError>?
+        /// Set instead of a result: this waiter fetches the next batch.
+        var leads = false
     }
 
     /// Creates a batcher whose connection to the oracle `makeSource` opens (again after a failure).
@@ -44,22 +47,29 @@ public final class TimestampBatcher: @unchecked Sendable {
             state.fetching = true
             return true
         }
-        if leads { fetchUntilNobodyWaits() }
-        me.ready.wait()
-        return try me.result!.get()
+        if leads { fetchOneBatch() }
+        while true {
+            me.ready.wait()
+            if me.leads {
+                // The previous fetcher handed over: the threads that arrived during its batch (this one first).
+                me.leads = false
+                fetchOneBatch()
+                continue
+            }
+            return try me.result!.get()
+        }
     }
 
-    /// Serves batches until the queue is empty: every thread that arrived while a batch was in flight is
-    /// served by the next one.
-    private func fetchUntilNobodyWaits() {
-        while true {
+    /// Serves the threads waiting now (at most ``SchedulerRequest/maxBatch``) with one request, then hands the
+    /// fetching over to the first thread that arrived meanwhile, so that no thread keeps fetching for others
+    /// while its own transaction waits.
+    private func fetchOneBatch() {
+        do {  // one batch
             let batch = state.withLock { state -> [Waiter] in
-                let batch = state.waiting
-                state.waiting = []
-                if batch.isEmpty { state.fetching = false }
+                let batch = Array(state.waiting.prefix(SchedulerRequest.maxBatch))
+                state.waiting.removeFirst(batch.count)
                 return batch
             }
-            guard !batch.isEmpty else { return }
             let result = Result { () throws(KVClientError) -> UInt64 in
                 let source: any TimestampSource
                 if let open = self.source {
@@ -78,6 +88,18 @@ public final class TimestampBatcher: @unchecked Sendable {
             for (i, waiter) in batch.enumerated() {
                 waiter.result = result.map { $0 + UInt64(i) }
                 waiter.ready.signal()
+            }
+            let next = state.withLock { state -> Waiter? in
+                // It stays queued: it fetches for everyone waiting then, itself included.
+                guard let next = state.waiting.first else {
+                    state.fetching = false
+                    return nil
+                }
+                return next
+            }
+            if let next {
+                next.leads = true
+                next.ready.signal()
             }
         }
     }

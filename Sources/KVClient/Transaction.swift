@@ -46,6 +46,7 @@ public final class Transaction {
             case .success(.notFound): found[key] = .some(nil)
             case .success: throw KVClientError(.badResponse, "unexpected answer to TGET")
             case .failure(let error) where error.kind == .server(.locked) || error.isConnectionFailure || error.kind == .outcomeUnknown:
+                if error.kind != .server(.locked) { client.transportFailed() }
                 found[key] = .some(try get(key))  // one at a time, resolving the lock
             case .failure(let error): throw error
             }

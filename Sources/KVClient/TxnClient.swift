@@ -22,8 +22,11 @@ import Glibc
 /// Used by one thread at a time. Secondary keys are committed on a background thread with a connection of
 /// its own; a reader that meets one of their locks first rolls it forward itself.
 public final class TxnClient {
-    /// Where requests go.
-    public let transport: any TxnTransport
+    /// Where requests go (replaced by a fresh connection after a connection failure, for one node).
+    public private(set) var transport: any TxnTransport
+    /// Opens a new transport after the current one failed (one node's connection cannot recover from a
+    /// timeout: a late answer would be taken for the next request's); nil where the transport heals itself.
+    private let reconnect: (() throws(KVClientError) -> any TxnTransport)?
     /// Milliseconds a transaction's locks live before others may roll it back (from its start timestamp).
     public var lockTTL: UInt64 = 3_000
     /// Seconds a read may wait for a live lock, or a commit keep retrying, before giving up.
@@ -36,9 +39,10 @@ public final class TxnClient {
     /// (shared by the clients of a process) or else from the transport.
     public init(
         transport: any TxnTransport, background: (@Sendable () throws(KVClientError) -> any TxnTransport)? = nil,
-        timestamps: TimestampBatcher? = nil
+        timestamps: TimestampBatcher? = nil, reconnect: (() throws(KVClientError) -> any TxnTransport)? = nil
     ) {
         self.transport = transport
+        self.reconnect = reconnect
         self.secondaries = background.map(SecondaryCommitter.init)
         self.batcher = timestamps
     }
@@ -48,9 +52,11 @@ public final class TxnClient {
     /// - Parameter timestamps: A batcher shared with other clients of the node, if any.
     /// - Throws: ``KVClientError`` when the node cannot be reached.
     public static func node(_ address: NodeAddress, timeout: Double? = 10, timestamps: TimestampBatcher? = nil) throws(KVClientError) -> TxnClient {
-        TxnClient(transport: try NodeClient(address: address, timeout: timeout), background: { () throws(KVClientError) in
-            try NodeClient(address: address, timeout: timeout)
-        }, timestamps: timestamps)
+        TxnClient(
+            transport: try NodeClient(address: address, timeout: timeout),
+            background: { () throws(KVClientError) in try NodeClient(address: address, timeout: timeout) },
+            timestamps: timestamps,
+            reconnect: { () throws(KVClientError) in try NodeClient(address: address, timeout: timeout) })
     }
 
     /// A client of a cluster (kvsched hands out the timestamps and knows the regions).
@@ -87,19 +93,41 @@ public final class TxnClient {
     /// commits and rollbacks find their own records — so a lost answer never leaves the outcome unknown while
     /// there is time to ask again.
     ///
-    /// - Throws: ``KVClientError``: the last failure once ``deadline`` passed, `OUTCOME_UNKNOWN` when that was
-    ///   a lost answer.
+    /// - Throws: ``KVClientError``: a definite answer (`WRITE_CONFLICT`, `ABORTED`, ...) as it is; once
+    ///   ``deadline`` passed, `OUTCOME_UNKNOWN` if any attempt of a write went out without an answer (a later
+    ///   refusal does not say the earlier attempt did not apply), else the last failure.
     func send(_ request: TxnRequest) throws(KVClientError) -> Response {
         let end = monotonicNow() + deadline
         var backoff = 0.01
+        var answerLost: KVClientError?
         while true {
             do {
                 return try transport.send(request)
-            } catch where (error.kind == .outcomeUnknown || error.isConnectionFailure) && monotonicNow() < end {
+            } catch {
+                let sentUnanswered = error.kind == .outcomeUnknown || (error.isConnectionFailure && !request.readsData)
+                if sentUnanswered { answerLost = error }
+                if error.isConnectionFailure || error.kind == .outcomeUnknown { transportFailed() }
+                // Routing refusals had no effect; KEY_NOT_IN_REGION goes to the caller, which regroups the keys.
+                let refusedForRouting = error.code.map(ClusterClient.isRoutingRefusal) ?? false
+                let retryable = sentUnanswered || error.isConnectionFailure
+                    || (refusedForRouting && error.kind != .server(.keyNotInRegion))
+                guard retryable else { throw error }
+                guard monotonicNow() < end else {
+                    if let answerLost {
+                        throw KVClientError(.outcomeUnknown, "no answer came for a \(request.verb) that was sent (\(answerLost.message)); it may or may not have applied")
+                    }
+                    throw error
+                }
                 usleep(UInt32(backoff * 1_000_000))
                 backoff = min(backoff * 2, 0.2)
             }
         }
+    }
+
+    /// Replaces a one-node transport whose connection failed (no-op for a cluster's, which reconnects itself).
+    func transportFailed() {
+        guard let reconnect, let fresh = try? reconnect() else { return }
+        transport = fresh
     }
 
     // MARK: - Reading through locks
@@ -134,10 +162,12 @@ public final class TxnClient {
         }
     }
 
-    /// Settles the transaction holding `lock` on its key if it is finished or abandoned.
+    /// Settles the transaction holding `lock` on its key if it is finished or abandoned: asks its primary,
+    /// then commits or rolls back the lock (an expired primary is rolled back).
     ///
     /// - Returns: False when the transaction is alive (its lock's TTL has not run out): wait and retry.
-    func resolve(_ lock: LockInfo) throws(KVClientError) -> Bool {
+    /// - Throws: ``KVClientError`` when the nodes cannot be reached.
+    public func resolve(_ lock: LockInfo) throws(KVClientError) -> Bool {
         let now = try timestamp()
         let status = try send(.checkStatus(primary: lock.primary, startTS: lock.startTS, currentTS: now))
         guard case .ok(let words) = status else { throw KVClientError(.badResponse, "unexpected answer to CHECK_TXN") }

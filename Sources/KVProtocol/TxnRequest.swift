@@ -22,16 +22,32 @@ public enum TxnRequest: Sendable, Hashable {
     /// `RESOLVE start_ts commit_ts [key…]` → `OK resolved=N`: commits (`commit_ts` > 0) or rolls back (0) the
     /// transaction's locks on the keys — on every key of the region when none are given.
     case resolve(startTS: UInt64, commitTS: UInt64, keys: [[UInt8]])
-    /// `GC safe_point key…` → `OK deleted=N`: removes the keys' versions that no read at or after
-    /// `safe_point` can see (older than the newest commit at or below it), and their rollback and lock-only
-    /// records at or below it. Nodes send it to themselves (their GC worker).
-    case gc(safePoint: UInt64, keys: [[UInt8]])
+    /// `GC safe_point mode key…` → `OK deleted=N`: removes what of the keys no read at or after `safe_point`
+    /// can see. Mode `full`: older commit records and their values, a newest delete, rollback and lock-only
+    /// records at or below it; mode `values`: only the values of older versions and rollback records (commit
+    /// records stay, so a transaction's state can still be read from its primary while locks of it may remain
+    /// elsewhere). A key holding a lock at or below the safe point is left alone. Nodes send it to themselves.
+    case gc(safePoint: UInt64, mode: TxnGCMode, keys: [[UInt8]])
 
     /// Whether it only reads.
     public var readsData: Bool {
         switch self {
         case .get, .scan: true
         default: false
+        }
+    }
+
+    /// The request's verb, for messages.
+    public var verb: String {
+        switch self {
+        case .get: "TGET"
+        case .scan: "TSCAN"
+        case .prewrite: "PREWRITE"
+        case .commit: "COMMIT"
+        case .rollback: "ROLLBACK"
+        case .checkStatus: "CHECK_TXN"
+        case .resolve: "RESOLVE"
+        case .gc: "GC"
         }
     }
 
@@ -47,11 +63,22 @@ public enum TxnRequest: Sendable, Hashable {
         case .get(let key, _): [key]
         case .scan(let scan): [scan.start]
         case .prewrite(let prewrite): prewrite.mutations.map(\.key)
-        case .commit(_, _, let keys), .rollback(_, let keys), .resolve(_, _, let keys), .gc(_, let keys): keys
+        case .commit(_, _, let keys), .rollback(_, let keys), .resolve(_, _, let keys), .gc(_, _, let keys): keys
         case .checkStatus(let primary, _, _): [primary]
         }
     }
 }
+
+/// What a `GC` command removes (see ``TxnRequest/gc(safePoint:mode:keys:)``).
+public enum TxnGCMode: String, Sendable, Hashable {
+    /// Everything no read at or after the safe point can see.
+    case full
+    /// The values of older versions and rollback records; commit records stay.
+    case values
+}
+
+/// The longest lock TTL a prewrite may ask for, in milliseconds (a day).
+public let maxLockTTL: UInt64 = 86_400_000
 
 /// One key's change in a prewrite.
 public struct TxnMutation: Sendable, Hashable {
@@ -240,6 +267,7 @@ extension TxnRequest {
             var prewrite = TxnPrewrite(
                 primary: try reader.key(), startTS: try reader.timestamp("start_ts"), ttl: try reader.timestamp("ttl_ms"),
                 mutations: [])
+            guard prewrite.ttl <= maxLockTTL else { throw ProtocolError(.badArgument, "ttl_ms must be at most \(maxLockTTL)") }
             var seen = Set<[UInt8]>()
             while let word = reader.next() {
                 let mutation: TxnMutation
@@ -284,8 +312,12 @@ extension TxnRequest {
             guard commitTS == 0 || commitTS > startTS else { throw ProtocolError(.badArgument, "commit_ts must be 0 or greater than start_ts") }
             return .resolve(startTS: startTS, commitTS: commitTS, keys: try reader.keys(atLeastOne: false))
         case "GC":
-            reader.usage = "GC safe_point key..."
-            return .gc(safePoint: try reader.timestamp("safe_point"), keys: try reader.keys(atLeastOne: true))
+            reader.usage = "GC safe_point full|values key..."
+            let safePoint = try reader.timestamp("safe_point")
+            guard let mode = TxnGCMode(rawValue: String(decoding: try reader.required(), as: UTF8.self)) else {
+                throw ProtocolError(.badArgument, "usage: \(reader.usage)")
+            }
+            return .gc(safePoint: safePoint, mode: mode, keys: try reader.keys(atLeastOne: true))
         default:
             return nil
         }
@@ -340,8 +372,8 @@ extension TxnRequest {
         case .resolve(let startTS, let commitTS, let keys):
             word("RESOLVE \(startTS) \(commitTS)")
             keys.forEach(token)
-        case .gc(let safePoint, let keys):
-            word("GC \(safePoint)")
+        case .gc(let safePoint, let mode, let keys):
+            word("GC \(safePoint) \(mode.rawValue)")
             keys.forEach(token)
         }
     }

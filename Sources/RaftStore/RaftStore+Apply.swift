@@ -193,6 +193,9 @@ extension RaftStore {
                     return .error(refusal.code == .epochNotMatch
                         ? Self.epochNotMatch(region, context.staleText, regions: Array(views.values)) : refusal)
                 }
+                if case .txn(let request) = inner {
+                    return try answerTxnRead(request, from: reader, in: region)  // a scan stops at the region's end
+                }
                 return answer(inner, from: reader)
             case .fault(let faults):
                 return injectFaults(faults)

@@ -214,6 +214,13 @@ extension RaftStore {
             return
         }
         let requests = submission.requests
+        for request in requests {
+            // A prewrite below the GC safe point could miss conflicts whose records were collected.
+            if case .txn(let txnRequest) = request.withoutContext.request, let refusal = tooOld(txnRequest) {
+                answerAll(submission, .error(refusal))
+                return
+            }
+        }
         guard requests.contains(where: { $0.key != nil || $0.isWrite }) else {
             // Nothing about data (PING, STATS, RAFT ... queued behind an earlier write): no region involved.
             answerAll(submission, .error(ProtocolError(.internalError, "unanswered")))

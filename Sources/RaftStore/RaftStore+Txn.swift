@@ -26,9 +26,25 @@ extension RaftStore {
         return outcome.response
     }
 
-    /// Answers a transactional read from the applied state.
-    func answerTxnRead(_ request: TxnRequest, from reader: AppliedStateReader) throws -> Response {
-        try TxnExecutor(snapshot: reader).read(request)
+    /// Answers a transactional read from the applied state, within `region`'s keys when given. A snapshot
+    /// below the GC safe point may have lost versions: it is refused.
+    func answerTxnRead(_ request: TxnRequest, from reader: AppliedStateReader, in region: Region? = nil) throws -> Response {
+        if let refusal = tooOld(request) { return .error(refusal) }
+        return try TxnExecutor(snapshot: reader, lower: region?.startKey ?? [], upper: region?.endKey ?? []).read(request)
+    }
+
+    /// `ABORTED` for a read or prewrite whose start timestamp lies below the GC safe point this node knows.
+    func tooOld(_ request: TxnRequest) -> ProtocolError? {
+        let startTS: UInt64
+        switch request {
+        case .get(_, let ts): startTS = ts
+        case .scan(let scan): startTS = scan.startTS
+        case .prewrite(let prewrite): startTS = prewrite.startTS
+        default: return nil
+        }
+        let safePoint = knownSafePoint.load(ordering: .relaxed)
+        guard startTS < safePoint else { return nil }
+        return ProtocolError(.aborted, "start_ts \(startTS) is below the GC safe point \(safePoint): start the transaction again")
     }
 
     /// `TSO [n]` on a standalone node, which has no kvsched: the node's own oracle, its high-water mark kept
@@ -93,16 +109,25 @@ extension RaftStore {
                 try environment.write { txn in try txn.put(MetaKeys.bigEndian(value), for: MetaKeys.gcSafePoint, in: .meta) }
             }
             current = value
+            knownSafePoint.max(value, ordering: .relaxed)
             return value
         }
     }
 
     // MARK: - Garbage collection
 
-    /// Every ``RaftStoreOptions/gcIntervalSeconds``: in the background, finds the keys of each region led here
-    /// that hold versions no read at or after the safe point can see, and proposes `GC` commands for them in
-    /// batches (through Raft, so every replica drops the same records). A region is looked at again once the
-    /// safe point moved. Call with `storeLock` held.
+    /// Every ``RaftStoreOptions/gcIntervalSeconds``: in the background, for each region led here, first
+    /// settles the locks of transactions that started at or below the safe point (through ``lockResolver``:
+    /// their primaries decide), then finds the keys that hold what no read at or after the safe point can see
+    /// and proposes `GC` commands for them in batches (through Raft, so every replica drops the same records).
+    /// A region with a lock that could not be settled is left for the next pass. A region is looked at again
+    /// once the safe point moved. Call with `storeLock` held.
+    ///
+    /// A standalone node collects everything (`full`): it holds every region, so once its old locks are
+    /// settled no transaction can still need an old commit record. A cluster node collects only old values
+    /// and rollback records (`values`): a secondary lock in a region led elsewhere may still need its
+    /// primary's commit record here, and nothing yet settles every region's old locks before any region is
+    /// collected (TiKV's cluster-wide resolve-locks phase).
     func scheduleGarbageCollection() {
         guard options.gcIntervalSeconds > 0, failure == nil else { return }
         let now = monotonicSeconds()
@@ -116,16 +141,30 @@ extension RaftStore {
         gcQueue.async { [self] in
             defer { gcRunning.store(false, ordering: .releasing) }
             guard let safePoint = try? (cluster.map { try $0.gcSafePoint() } ?? localSafePoint()), safePoint > 0 else { return }
+            knownSafePoint.max(safePoint, ordering: .relaxed)
+            let mode: TxnGCMode = cluster == nil ? .full : .values
             for region in led where (gcCollected.withLock { $0[region.id] } ?? 0) < safePoint {
                 let lower = region.startKey.lexicographicallyPrecedes(TxnKeys.spaceStart) ? TxnKeys.spaceStart : region.startKey
                 // A region wholly below the transactional key space holds nothing to collect.
                 if !region.endKey.isEmpty && !lower.lexicographicallyPrecedes(region.endKey) { continue }
+                guard let oldLocks = try? environment.read({ txn in
+                    try MvccReader(AppliedStateReader(layers: layers, txn: txn)).locks(startedBy: safePoint, from: lower, below: region.endKey)
+                }) else { continue }
+                if !oldLocks.isEmpty {
+                    guard let resolver = lockResolver.withLock({ $0 }) else { continue }
+                    let settled = oldLocks.allSatisfy { lock in (try? resolver(lock)) == true }
+                    // Collected next pass, over a view in which the settled locks are gone.
+                    guard settled else { continue }
+                    logger.debug("region \(region.id): settled \(oldLocks.count) locks below the GC safe point")
+                    continue
+                }
                 guard let keys = try? environment.read({ txn in
                     try MvccReader(AppliedStateReader(layers: layers, txn: txn))
-                        .keysWithGarbage(from: lower, below: region.endKey, safePoint: safePoint)
+                        .keysWithGarbage(from: lower, below: region.endKey, safePoint: safePoint, mode: mode)
                 }) else { continue }
                 for start in stride(from: 0, to: keys.count, by: Self.gcBatch) {
-                    requestGarbageCollection(of: region, safePoint: safePoint, keys: Array(keys[start..<min(start + Self.gcBatch, keys.count)]))
+                    requestGarbageCollection(
+                        of: region, safePoint: safePoint, mode: mode, keys: Array(keys[start..<min(start + Self.gcBatch, keys.count)]))
                 }
                 gcCollected.withLock { $0[region.id] = safePoint }
                 if !keys.isEmpty {
@@ -139,9 +178,10 @@ extension RaftStore {
     static let gcBatch = 64
 
     /// Proposes a `GC` command from inside the store, as a client's request would be.
-    private func requestGarbageCollection(of region: Region, safePoint: UInt64, keys: [[UInt8]]) {
+    private func requestGarbageCollection(of region: Region, safePoint: UInt64, mode: TxnGCMode, keys: [[UInt8]]) {
         let regionID = region.id
-        let submission = WriteSubmission(requests: [.inRegion(RegionContext(region), .txn(.gc(safePoint: safePoint, keys: keys)))]) {
+        let request = Request.txn(.gc(safePoint: safePoint, mode: mode, keys: keys))
+        let submission = WriteSubmission(requests: [.inRegion(RegionContext(region), request)]) {
             [logger] answers in
             if case .error(let error) = answers.first {
                 logger.info("region \(regionID): garbage collection not done: \(error.message)")

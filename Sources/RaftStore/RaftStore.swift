@@ -147,6 +147,11 @@ public final class RaftStore {
     let gcRunning = Atomic<Bool>(false)
     let gcCollected = Mutex<[UInt64: UInt64]>([:])
     let gcQueue = DispatchQueue(label: "kvstore.raftstore.gc")
+    /// The highest GC safe point this node has seen: reads and prewrites below it are refused.
+    let knownSafePoint = Atomic<UInt64>(0)
+    /// Settles an old lock during garbage collection (checks its primary, rolls the lock forward or back);
+    /// returns false when the transaction is still alive. Set by whoever runs the node (it needs a client).
+    public let lockResolver = Mutex<(@Sendable (LockInfo) throws -> Bool)?>(nil)
 
     /// Opens (creating, for a standalone node, when new) the store in `directory` and starts its loop.
     ///

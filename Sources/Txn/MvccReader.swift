@@ -108,7 +108,10 @@ public struct MvccReader<Snapshot: MvccSnapshot> {
     /// the puts among them; rollback and lock-only records at or below it. Locks and newer records stay.
     ///
     /// - Throws: An engine failure, or ``TxnCorruption``.
-    public func garbage(_ key: [UInt8], below safePoint: UInt64) throws -> [[UInt8]] {
+    /// With mode ``TxnGCMode/values`` only the values of older puts and rollback records: commit records stay
+    /// (a secondary lock of the transaction may still need its primary's).
+    public func garbage(_ key: [UInt8], below safePoint: UInt64, mode: TxnGCMode = .full) throws -> [[UInt8]] {
+        let full = mode == .full
         var found: [[UInt8]] = []
         var position = TxnKeys.write(key, commitTS: safePoint)
         let upper = TxnKeys.versioned(TxnKeys.base(key), .write, 0) + [0]
@@ -117,18 +120,21 @@ public struct MvccReader<Snapshot: MvccSnapshot> {
             let (_, record) = try decodeWrite(row)
             position = row.key + [0]
             switch record.kind {
-            case .rollback, .lock:
+            case .rollback:
                 found.append(row.key)
+            case .lock:
+                if full { found.append(row.key) }
             case .put where !visibleKept:
                 visibleKept = true
             case .delete where !visibleKept:
                 visibleKept = true
-                found.append(row.key)  // nothing older is visible at or after the safe point: it can go too
+                if full { found.append(row.key) }  // nothing older is visible at or after the safe point
             case .put:
-                found.append(row.key)
-                found.append(TxnKeys.data(key, startTS: record.startTS))
+                if full { found.append(row.key) }
+                let value = TxnKeys.data(key, startTS: record.startTS)
+                if try snapshot.get(value) != nil { found.append(value) }  // gone already after a `values` pass
             case .delete:
-                found.append(row.key)
+                if full { found.append(row.key) }
             }
         }
         return found
@@ -137,17 +143,40 @@ public struct MvccReader<Snapshot: MvccSnapshot> {
     /// The user keys with stored keys in `[lower, upper)` that have ``garbage(_:below:)``.
     ///
     /// - Throws: An engine failure, or ``TxnCorruption``.
-    public func keysWithGarbage(from lower: [UInt8], below upper: [UInt8], safePoint: UInt64) throws -> [[UInt8]] {
+    public func keysWithGarbage(from lower: [UInt8], below upper: [UInt8], safePoint: UInt64, mode: TxnGCMode = .full) throws -> [[UInt8]] {
         var keys: [[UInt8]] = []
         var position = lower
         while let row = try snapshot.first(from: position, below: upper) {
             guard let decoded = TxnKeys.decode(row.key) else {
                 throw TxnCorruption("stored key \(ProtocolToken.encodeString(row.key.prefix(64))) is not a transactional key")
             }
-            if try !garbage(decoded.userKey, below: safePoint).isEmpty { keys.append(decoded.userKey) }
+            // A key with an old lock is left alone (as the GC command does): its lock is settled first.
+            let oldLock = try decoded.family == .lock && LockRecord(decoding: row.value).startTS <= safePoint
+            if try !oldLock && !garbage(decoded.userKey, below: safePoint, mode: mode).isEmpty { keys.append(decoded.userKey) }
             position = TxnKeys.end(decoded.userKey)
         }
         return keys
+    }
+
+    /// The locks in `[lower, upper)` of transactions that started at or before `timestamp`.
+    ///
+    /// - Throws: An engine failure, or ``TxnCorruption``.
+    public func locks(startedBy timestamp: UInt64, from lower: [UInt8], below upper: [UInt8]) throws -> [LockInfo] {
+        var found: [LockInfo] = []
+        var position = lower
+        while let row = try snapshot.first(from: position, below: upper) {
+            guard let decoded = TxnKeys.decode(row.key) else {
+                throw TxnCorruption("stored key \(ProtocolToken.encodeString(row.key.prefix(64))) is not a transactional key")
+            }
+            if decoded.family == .lock {
+                let lock = try LockRecord(decoding: row.value)
+                if lock.startTS <= timestamp {
+                    found.append(LockInfo(key: decoded.userKey, primary: lock.primary, startTS: lock.startTS, ttl: lock.ttl, kind: lock.kind))
+                }
+            }
+            position = TxnKeys.end(decoded.userKey)
+        }
+        return found
     }
 
     /// The user keys in `[lower, upper)` locked by the transaction that started at `startTS`.

@@ -90,9 +90,11 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
                     resolved += 1
                 }
                 response = .ok(["resolved=\(resolved)"])
-            case .gc(let safePoint, let keys):
+            case .gc(let safePoint, let mode, let keys):
                 for key in keys {
-                    for stored in try reader.garbage(key, below: safePoint) { changes.append((stored, nil)) }
+                    // A lock this old may still decide how its transaction ends: its key's records stay.
+                    if let lock = try reader.lock(key), lock.startTS <= safePoint { continue }
+                    for stored in try reader.garbage(key, below: safePoint, mode: mode) { changes.append((stored, nil)) }
                 }
                 response = .ok(["deleted=\(changes.count)"])
             }
@@ -165,7 +167,8 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
     /// `currentTS`, or when it never prewrote the primary (a rollback record then stops a late prewrite).
     private func checkStatus(primary: [UInt8], startTS: UInt64, currentTS: UInt64, into changes: inout [Change]) throws -> Response {
         if let lock = try reader.lock(primary), lock.startTS == startTS {
-            let expiresAt = TimestampOracle.physical(of: startTS) + lock.ttl
+            let (expiresAt, overflow) = TimestampOracle.physical(of: startTS).addingReportingOverflow(lock.ttl)
+            if overflow { return .ok(["status=locked", "ttl=\(lock.ttl)", "ttl_left_ms=\(UInt64.max)"]) }
             let now = TimestampOracle.physical(of: currentTS)
             if now >= expiresAt {
                 rollBackLocked(primary, lock, into: &changes)

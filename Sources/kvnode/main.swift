@@ -214,6 +214,14 @@ struct KVNode: ParsableCommand {
         }
         for address in addresses { StandardStreams.writeLine("listening on \(address)") }
         StandardStreams.flush()
+        // The garbage collector settles old locks as any reader would: through the transactional client, to
+        // this node (standalone) or across the cluster.
+        if let own = addresses.first {
+            let target: OldLockResolver.Target = try sched.map { .cluster(try NodeAddress(parsing: $0)) }
+                ?? .node(try NodeAddress(parsing: own.hasPrefix("unix:") ? String(own.dropFirst(5)) : own))
+            let resolver = OldLockResolver(target)
+            store.lockResolver.withLock { $0 = { lock in try resolver.resolve(lock) } }
+        }
 
         // A storage failure stops the node too: a supervisor restarts it, and recovery reads the disk again.
         DispatchQueue.global().async {
@@ -240,3 +248,37 @@ struct KVNodeFailure: ToolExit, CustomStringConvertible {
 }
 
 KVNode.runTool()
+
+/// Settles the old locks the store's garbage collector finds, with a transactional client of its own.
+final class OldLockResolver: @unchecked Sendable {
+    /// Where the client connects.
+    enum Target {
+        case node(NodeAddress)
+        case cluster(NodeAddress)
+    }
+
+    private let target: Target
+    // Used by the store's GC queue only, one call at a time.
+    private var client: TxnClient?
+
+    init(_ target: Target) { self.target = target }
+
+    /// Whether the lock's transaction is settled now (false: still running).
+    func resolve(_ lock: LockInfo) throws -> Bool {
+        do {
+            let client = try self.client ?? makeClient()
+            self.client = client
+            return try client.resolve(lock)
+        } catch {
+            client = nil
+            throw error
+        }
+    }
+
+    private func makeClient() throws(KVClientError) -> TxnClient {
+        switch target {
+        case .node(let address): try TxnClient.node(address, timeout: 5)
+        case .cluster(let scheduler): TxnClient.cluster(scheduler: scheduler, deadline: 5)
+        }
+    }
+}

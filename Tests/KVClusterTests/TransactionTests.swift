@@ -178,12 +178,12 @@ extension ClusterTests {
         let after = try client.begin()
         #expect(try after.get(bytes("oncall-a")) == bytes("0") && after.get(bytes("oncall-z")) == bytes("0"))
 
-        // GC: once the safe point passes the last commit, every replica keeps one version of each key, and
-        // reads at and after the safe point are unchanged.
+        // GC: once the safe point passes the last commit, every replica keeps one value of each key (a cluster
+        // keeps commit records: see RaftStore.scheduleGarbageCollection), and reads at and after it are unchanged.
         let safePoint = try cluster.schedulerClient().setGCSafePoint(try transport.timestamp())
         func versions(_ key: String, on node: Int) -> Int {
             let dump = try? runCommand(BuiltProducts.path(of: "kvdump"), ["mvcc", cluster.nodeData(node), key], directory: cluster.directory.path)
-            return dump?.text.split(separator: "\n").filter { $0.hasPrefix("record=WRITE") }.count ?? -1
+            return dump?.text.split(separator: "\n").filter { $0.hasPrefix("record=DATA") }.count ?? -1
         }
         #expect(LocalCluster.wait(timeout: 30) {
             (0..<3).allSatisfy { node in versions("counter", on: node) == 1 && versions("x", on: node) == 1 && versions("oncall-a", on: node) == 1 }

@@ -197,8 +197,13 @@ struct TxnExecutorTests {
         #expect(try store.prewrite([("locked", "y")], at: 15) == .ok)
 
         let before = try [50, 59, 60, 100].map { try store.get("k", at: $0) }
-        let answer = try store.run(.gc(safePoint: 50, keys: [Array("k".utf8), Array("gone".utf8), Array("locked".utf8)]))
-        #expect(answer == .ok(["deleted=6"]))  // k: write@20 + data@10, rollback@45; gone: delete@14, write@12 + data@11
+        let keys = [Array("k".utf8), Array("gone".utf8), Array("locked".utf8)]
+        // Mode values first (what a cluster node does): old values and rollback records go, commit records stay.
+        #expect(try store.run(.gc(safePoint: 50, mode: .values, keys: keys)) == .ok(["deleted=3"]))  // data@10, rollback@45, data@11
+        #expect(try [50, 59, 60, 100].map { try store.get("k", at: $0) } == before)
+        #expect(try store.run(.checkStatus(primary: Array("k".utf8), startTS: 10, currentTS: 1000)) == .ok(["status=committed", "commit_ts=20"]))
+        let answer = try store.run(.gc(safePoint: 50, mode: .full, keys: keys))
+        #expect(answer == .ok(["deleted=3"]))  // then the commit records: k's write@20; gone's delete@14 and write@12
         #expect(try [50, 59, 60, 100].map { try store.get("k", at: $0) } == before)
         #expect(before == [value("v40"), value("v40"), value("v60"), value("v60")])
         let k = Array("k".utf8)
@@ -209,7 +214,14 @@ struct TxnExecutorTests {
         #expect(try store.storedKeys().contains(TxnKeys.lock(Array("locked".utf8))))
         #expect(try store.get("gone", at: 100) == .notFound)
         // Nothing more to do at the same safe point.
-        #expect(try store.run(.gc(safePoint: 50, keys: [k])) == .ok(["deleted=0"]))
+        #expect(try store.run(.gc(safePoint: 50, mode: .full, keys: [k])) == .ok(["deleted=0"]))
+        // A key with a lock at or below the safe point is left alone: the lock's fate may need its records.
+        #expect(try store.prewrite([("old", "1")], at: 70) == .ok)
+        #expect(try store.commit(["old"], start: 70, commit: 71) == .ok)
+        #expect(try store.prewrite([("old", "2")], at: 72) == .ok)
+        #expect(try store.commit(["old"], start: 72, commit: 73) == .ok)
+        #expect(try store.prewrite([("old", "3")], at: 74) == .ok)
+        #expect(try store.run(.gc(safePoint: 80, mode: .full, keys: [Array("old".utf8)])) == .ok(["deleted=0"]))
         let environment = store.environment
         let garbage = try environment.read { txn in
             try MvccReader(LMDBSnapshot(txn: txn)).keysWithGarbage(from: TxnKeys.spaceStart, below: [], safePoint: 100)
