@@ -164,7 +164,7 @@ let package = Package(
             dependencies: ["KVClient", "KVProtocol", "KVTestSupport", "Txn", "kvnode", "kvsched", "kvctl", "kvbench"]
         ),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "KVProtocol", "KVTestSupport", "Txn"]),
-        .testTarget(name: "TxnTests", dependencies: ["Txn", "KVProtocol", "KVEngine", "KVTestSupport"]),
+        .testTarget(name: "TxnTests", dependencies: ["Txn", "KVProtocol", "KVEngine", "KVClient", "KVTestSupport"]),
         .testTarget(
             name: "KVToolsTests",
             dependencies: ["KVClient", "KVProtocol", "KVTestSupport", "kvnode", "kvctl", "kvdump", "kvsched"]
