@@ -13,6 +13,8 @@ public final class Transaction {
     private var writes: [[UInt8]: TxnMutation] = [:]
     /// Whether ``commit()`` or ``rollback()`` ended it.
     public private(set) var isFinished = false
+    /// Finished transactions' locks settled by a one-phase commit before it went through.
+    private var locksSettled = 0
 
     init(client: TxnClient, startTS: UInt64) {
         self.client = client
@@ -45,9 +47,11 @@ public final class Transaction {
             case .success(.value(let value)): found[key] = .some(value)
             case .success(.notFound): found[key] = .some(nil)
             case .success: throw KVClientError(.badResponse, "unexpected answer to TGET")
-            case .failure(let error) where error.kind == .server(.locked) || error.isConnectionFailure || error.kind == .outcomeUnknown:
-                if error.kind != .server(.locked) { client.transportFailed() }
-                found[key] = .some(try get(key))  // one at a time, resolving the lock
+            case .failure(let error) where error.kind == .server(.locked) || error.kind == .server(.serverBusy):
+                found[key] = .some(try get(key))  // one at a time, resolving the lock or waiting for a commit
+            case .failure(let error) where error.isConnectionFailure || error.kind == .outcomeUnknown:
+                client.transportFailed()
+                found[key] = .some(try get(key))
             case .failure(let error): throw error
             }
         }
@@ -103,6 +107,31 @@ public final class Transaction {
         guard !writes.isEmpty else { return startTS }
         let keys = writes.keys.sorted { $0.lexicographicallyPrecedes($1) }
         let primary = keys[0]
+        if client.onePhaseCommit, let groups = try? client.transport.groupByRegion(keys), groups.count == 1 {
+            do throws(KVClientError) {
+                let response = try client.send(.commitOnePhase(startTS: startTS, commitTS: 0, mutations: keys.map { writes[$0]! }))
+                guard case .ok(let words) = response,
+                    let commitTS = words.first(where: { $0.hasPrefix("commit_ts=") }).flatMap({ UInt64($0.dropFirst(10)) })
+                else { throw KVClientError(.badResponse, "unexpected answer to ONE_PC: \(response)") }
+                return commitTS
+            } catch where error.kind == .server(.notSupported) {
+                client.onePhaseCommit = false  // a cluster node: two phases from now on
+            } catch where error.kind == .server(.locked) {
+                // Someone else's lock: settle it if its transaction is over; a live one is a conflict.
+                let lock = try TxnClient.lockInfo(in: error)
+                locksSettled += 1
+                let settled = locksSettled <= 16 ? try client.resolve(lock) : false
+                if !settled {
+                    throw KVClientError(
+                        .server(.writeConflict),
+                        "WRITE_CONFLICT key \(ProtocolToken.encodeString(lock.key)) is locked by transaction \(lock.startTS), still running")
+                }
+                isFinished = false
+                return try commit()
+            } catch where error.kind == .outcomeUnknown {
+                throw KVClientError(.outcomeUnknown, "the commit of transaction \(startTS) was sent but no answer came: it may or may not have committed (\(error.message))")
+            }
+        }
         do {
             try prewrite(keys, primary: primary)
         } catch {

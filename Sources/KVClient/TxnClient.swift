@@ -31,6 +31,9 @@ public final class TxnClient {
     public var lockTTL: UInt64 = 3_000
     /// Seconds a read may wait for a live lock, or a commit keep retrying, before giving up.
     public var deadline: Double = 10
+    /// Whether a transaction whose keys lie in one region commits in one step (`ONE_PC`, a standalone node
+    /// only); turned off when the node refuses it.
+    public var onePhaseCommit = false
     private let secondaries: SecondaryCommitter?
     private let batcher: TimestampBatcher?
 
@@ -52,11 +55,13 @@ public final class TxnClient {
     /// - Parameter timestamps: A batcher shared with other clients of the node, if any.
     /// - Throws: ``KVClientError`` when the node cannot be reached.
     public static func node(_ address: NodeAddress, timeout: Double? = 10, timestamps: TimestampBatcher? = nil) throws(KVClientError) -> TxnClient {
-        TxnClient(
+        let client = TxnClient(
             transport: try NodeClient(address: address, timeout: timeout),
             background: { () throws(KVClientError) in try NodeClient(address: address, timeout: timeout) },
             timestamps: timestamps,
             reconnect: { () throws(KVClientError) in try NodeClient(address: address, timeout: timeout) })
+        client.onePhaseCommit = true
+        return client
     }
 
     /// A client of a cluster (kvsched hands out the timestamps and knows the regions).
@@ -98,7 +103,7 @@ public final class TxnClient {
     ///   refusal does not say the earlier attempt did not apply), else the last failure.
     func send(_ request: TxnRequest) throws(KVClientError) -> Response {
         let end = monotonicNow() + deadline
-        var backoff = 0.01
+        var backoff = 0.001
         var answerLost: KVClientError?
         while true {
             do {

@@ -28,6 +28,11 @@ public enum TxnRequest: Sendable, Hashable {
     /// records stay, so a transaction's state can still be read from its primary while locks of it may remain
     /// elsewhere). A key holding a lock at or below the safe point is left alone. Nodes send it to themselves.
     case gc(safePoint: UInt64, mode: TxnGCMode, keys: [[UInt8]])
+    /// `ONE_PC start_ts 0 mutation…` → `OK commit_ts=N`: prewrite and commit in one step, for a transaction
+    /// whose keys all lie in one region of a standalone node. The node takes the commit timestamp itself (it
+    /// is the oracle) and writes it into the Raft entry (`ONE_PC start_ts commit_ts …`); refusals as for
+    /// `PREWRITE`; a repeated request answers the commit timestamp of the first.
+    case commitOnePhase(startTS: UInt64, commitTS: UInt64, mutations: [TxnMutation])
 
     /// Whether it only reads.
     public var readsData: Bool {
@@ -48,13 +53,17 @@ public enum TxnRequest: Sendable, Hashable {
         case .checkStatus: "CHECK_TXN"
         case .resolve: "RESOLVE"
         case .gc: "GC"
+        case .commitOnePhase: "ONE_PC"
         }
     }
 
     /// Bytes of the values it carries (a prewrite's puts).
     public var valueBytes: Int {
-        guard case .prewrite(let prewrite) = self else { return 0 }
-        return prewrite.mutations.reduce(0) { $0 + $1.value.count }
+        switch self {
+        case .prewrite(let prewrite): prewrite.mutations.reduce(0) { $0 + $1.value.count }
+        case .commitOnePhase(_, _, let mutations): mutations.reduce(0) { $0 + $1.value.count }
+        default: 0
+        }
     }
 
     /// The user keys it is about, in the order given (a scan's start key).
@@ -64,6 +73,7 @@ public enum TxnRequest: Sendable, Hashable {
         case .scan(let scan): [scan.start]
         case .prewrite(let prewrite): prewrite.mutations.map(\.key)
         case .commit(_, _, let keys), .rollback(_, let keys), .resolve(_, _, let keys), .gc(_, _, let keys): keys
+        case .commitOnePhase(_, _, let mutations): mutations.map(\.key)
         case .checkStatus(let primary, _, _): [primary]
         }
     }
@@ -268,28 +278,14 @@ extension TxnRequest {
                 primary: try reader.key(), startTS: try reader.timestamp("start_ts"), ttl: try reader.timestamp("ttl_ms"),
                 mutations: [])
             guard prewrite.ttl <= maxLockTTL else { throw ProtocolError(.badArgument, "ttl_ms must be at most \(maxLockTTL)") }
-            var seen = Set<[UInt8]>()
-            while let word = reader.next() {
-                let mutation: TxnMutation
-                switch String(decoding: word, as: UTF8.self).uppercased() {
-                case "PUT":
-                    let key = try reader.key()
-                    let value = try ProtocolToken.decode(try reader.required())
-                    guard value.count <= ProtocolLimits.maxValueSize else {
-                        throw ProtocolError(.valueTooLarge, "value of \(value.count) bytes is over the limit of \(ProtocolLimits.maxValueSize)")
-                    }
-                    mutation = TxnMutation(.put, key: key, value: value)
-                case "DEL": mutation = TxnMutation(.delete, key: try reader.key())
-                case "LOCK": mutation = TxnMutation(.lock, key: try reader.key())
-                default: throw ProtocolError(.badArgument, "expected PUT, DEL or LOCK; usage: \(reader.usage)")
-                }
-                guard seen.insert(mutation.key).inserted else {
-                    throw ProtocolError(.badArgument, "key '\(ProtocolToken.encodeString(mutation.key.prefix(32)))' appears twice in one PREWRITE")
-                }
-                prewrite.mutations.append(mutation)
-            }
-            guard !prewrite.mutations.isEmpty else { throw ProtocolError(.wrongArity, "usage: \(reader.usage)") }
+            prewrite.mutations = try Self.mutations(&reader)
             return .prewrite(prewrite)
+        case "ONE_PC":
+            reader.usage = "ONE_PC start_ts 0 (PUT key value | DEL key | LOCK key)..."
+            let startTS = try reader.timestamp("start_ts")
+            let commitTS = try reader.timestamp("commit_ts")
+            guard commitTS == 0 || commitTS > startTS else { throw ProtocolError(.badArgument, "commit_ts must be 0 or greater than start_ts") }
+            return .commitOnePhase(startTS: startTS, commitTS: commitTS, mutations: try Self.mutations(&reader))
         case "COMMIT":
             reader.usage = "COMMIT start_ts commit_ts key..."
             let startTS = try reader.timestamp("start_ts")
@@ -323,12 +319,55 @@ extension TxnRequest {
         }
     }
 
+    /// The `PUT key value`, `DEL key`, `LOCK key` words left on a request line, each key once.
+    private static func mutations(_ reader: inout ArgumentReader) throws(ProtocolError) -> [TxnMutation] {
+        var mutations: [TxnMutation] = []
+        var seen = Set<[UInt8]>()
+        while let word = reader.next() {
+            let mutation: TxnMutation
+            switch String(decoding: word, as: UTF8.self).uppercased() {
+            case "PUT":
+                let key = try reader.key()
+                let value = try ProtocolToken.decode(try reader.required())
+                guard value.count <= ProtocolLimits.maxValueSize else {
+                    throw ProtocolError(.valueTooLarge, "value of \(value.count) bytes is over the limit of \(ProtocolLimits.maxValueSize)")
+                }
+                mutation = TxnMutation(.put, key: key, value: value)
+            case "DEL": mutation = TxnMutation(.delete, key: try reader.key())
+            case "LOCK": mutation = TxnMutation(.lock, key: try reader.key())
+            default: throw ProtocolError(.badArgument, "expected PUT, DEL or LOCK; usage: \(reader.usage)")
+            }
+            guard seen.insert(mutation.key).inserted else {
+                throw ProtocolError(.badArgument, "key '\(ProtocolToken.encodeString(mutation.key.prefix(32)))' appears twice in one request")
+            }
+            mutations.append(mutation)
+        }
+        guard !mutations.isEmpty else { throw ProtocolError(.wrongArity, "usage: \(reader.usage)") }
+        return mutations
+    }
+
     /// The verb and arguments as words of a request line.
     func append(to line: inout [UInt8]) {
         func word(_ text: String) { line.append(contentsOf: text.utf8) }
         func token(_ bytes: [UInt8]) {
             line.append(0x20)
             ProtocolToken.append(bytes, to: &line)
+        }
+        func mutationWords(_ mutations: [TxnMutation]) {
+            for mutation in mutations {
+                switch mutation.kind {
+                case .put:
+                    word(" PUT")
+                    token(mutation.key)
+                    token(mutation.value)
+                case .delete:
+                    word(" DEL")
+                    token(mutation.key)
+                case .lock:
+                    word(" LOCK")
+                    token(mutation.key)
+                }
+            }
         }
         switch self {
         case .get(let key, let startTS):
@@ -345,20 +384,10 @@ extension TxnRequest {
             word("PREWRITE")
             token(prewrite.primary)
             word(" \(prewrite.startTS) \(prewrite.ttl)")
-            for mutation in prewrite.mutations {
-                switch mutation.kind {
-                case .put:
-                    word(" PUT")
-                    token(mutation.key)
-                    token(mutation.value)
-                case .delete:
-                    word(" DEL")
-                    token(mutation.key)
-                case .lock:
-                    word(" LOCK")
-                    token(mutation.key)
-                }
-            }
+            mutationWords(prewrite.mutations)
+        case .commitOnePhase(let startTS, let commitTS, let mutations):
+            word("ONE_PC \(startTS) \(commitTS)")
+            mutationWords(mutations)
         case .commit(let startTS, let commitTS, let keys):
             word("COMMIT \(startTS) \(commitTS)")
             keys.forEach(token)

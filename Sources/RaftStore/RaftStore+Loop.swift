@@ -213,6 +213,13 @@ extension RaftStore {
             answerAll(submission, storageFailureResponse)
             return
         }
+        var submission = submission
+        do {
+            try assignOnePhaseCommitTimestamps(&submission)
+        } catch {
+            answerAll(submission, .error(error))
+            return
+        }
         let requests = submission.requests
         for request in requests {
             // A prewrite below the GC safe point could miss conflicts whose records were collected.
@@ -434,6 +441,7 @@ extension RaftStore {
         sealRound()
         let changes = working
         published.withLock { $0 = changes }
+        releaseMemoryLocks()
         let bytes = changes.byteCount
         statistics.unflushedBytes.store(bytes, ordering: .relaxed)
         if bytes > statistics.peakUnflushedBytes.load(ordering: .relaxed) {

@@ -15,6 +15,9 @@ import Glibc
 extension RaftStore {
     /// Runs a transactional write command at apply time and stages its changes in the round.
     func applyTxn(_ request: TxnRequest, in region: Region) throws -> Response {
+        if case .commitOnePhase(_, let commitTS, let mutations) = request {
+            memoryLocksToRelease.append((mutations.map(\.key), commitTS))
+        }
         // The command reads what earlier commands of this round changed: seal them into a layer first.
         sealRound()
         let layers = working.layers
@@ -29,7 +32,7 @@ extension RaftStore {
     /// Answers a transactional read from the applied state, within `region`'s keys when given. A snapshot
     /// below the GC safe point may have lost versions: it is refused.
     func answerTxnRead(_ request: TxnRequest, from reader: AppliedStateReader, in region: Region? = nil) throws -> Response {
-        if let refusal = tooOld(request) { return .error(refusal) }
+        if let refusal = tooOld(request) ?? waitsForOnePhaseCommit(request) { return .error(refusal) }
         return try TxnExecutor(snapshot: reader, lower: region?.startKey ?? [], upper: region?.endKey ?? []).read(request)
     }
 
@@ -40,11 +43,83 @@ extension RaftStore {
         case .get(_, let ts): startTS = ts
         case .scan(let scan): startTS = scan.startTS
         case .prewrite(let prewrite): startTS = prewrite.startTS
+        case .commitOnePhase(let ts, _, _): startTS = ts
         default: return nil
         }
         let safePoint = knownSafePoint.load(ordering: .relaxed)
         guard startTS < safePoint else { return nil }
         return ProtocolError(.aborted, "start_ts \(startTS) is below the GC safe point \(safePoint): start the transaction again")
+    }
+
+    // MARK: - One-phase commit
+
+    /// Gives each one-phase commit of the submission (`ONE_PC start 0 …`) its commit timestamp, after taking
+    /// memory locks on its keys, so that no read at or after that timestamp reads them before the commit is
+    /// visible. A standalone node only: it is the oracle (a cluster's timestamps come from kvsched).
+    ///
+    /// - Throws: ``ProtocolError``: `NOT_SUPPORTED` in a cluster, `SERVER_BUSY` when another one-phase
+    ///   commit of a key is in flight, `STORAGE` when no timestamp could be taken.
+    func assignOnePhaseCommitTimestamps(_ submission: inout WriteSubmission) throws(ProtocolError) {
+        for i in submission.requests.indices {
+            let (request, context) = submission.requests[i].withoutContext
+            guard case .txn(.commitOnePhase(let startTS, 0, let mutations)) = request else { continue }
+            guard cluster == nil else {
+                throw ProtocolError(.notSupported, "one-phase commit needs a standalone node; use PREWRITE and COMMIT")
+            }
+            let keys = mutations.map(\.key)
+            let taken = memoryLocks.withLock { locks in
+                guard keys.allSatisfy({ locks[$0] == nil }) else { return false }
+                for key in keys { locks[key] = .max }  // held before the timestamp exists
+                return true
+            }
+            guard taken else {
+                // Busy, not a conflict: it may be this transaction's own earlier attempt, whose answer was lost.
+                throw ProtocolError(.serverBusy, "a commit of one of the keys is being applied (start_ts=\(startTS)); retry")
+            }
+            let commitTS: UInt64
+            do {
+                commitTS = try nextTimestamps(count: 1)
+            } catch {
+                memoryLocks.withLock { locks in for key in keys { locks[key] = nil } }
+                throw ProtocolError(.storage, "no commit timestamp: \(error)")
+            }
+            memoryLocks.withLock { locks in for key in keys { locks[key] = commitTS } }
+            let assigned = Request.txn(.commitOnePhase(startTS: startTS, commitTS: commitTS, mutations: mutations))
+            submission.requests[i] = context.map { .inRegion($0, assigned) } ?? assigned
+        }
+    }
+
+    /// Drops the memory locks of the one-phase commits applied in the round just published.
+    func releaseMemoryLocks() {
+        guard !memoryLocksToRelease.isEmpty else { return }
+        let done = memoryLocksToRelease
+        memoryLocksToRelease = []
+        memoryLocks.withLock { locks in
+            for (keys, commitTS) in done {
+                for key in keys where locks[key] == commitTS { locks[key] = nil }
+            }
+        }
+    }
+
+    /// `SERVER_BUSY` for a read at or after the commit timestamp of a one-phase commit of one of its keys that
+    /// readers cannot see yet.
+    func waitsForOnePhaseCommit(_ request: TxnRequest) -> ProtocolError? {
+        let pending: [[UInt8]: UInt64] = memoryLocks.withLock { $0 }
+        guard !pending.isEmpty else { return nil }
+        let blocked: Bool
+        switch request {
+        // `.max`: the commit timestamp is being taken and may turn out below the read's.
+        case .get(let key, let startTS):
+            blocked = pending[key].map { $0 == .max || $0 <= startTS } ?? false
+        case .scan(let scan):
+            blocked = pending.contains { key, commitTS in
+                (commitTS == .max || commitTS <= scan.startTS) && !key.lexicographicallyPrecedes(scan.start)
+                    && (scan.end.isEmpty || key.lexicographicallyPrecedes(scan.end))
+            }
+        default:
+            blocked = false
+        }
+        return blocked ? ProtocolError(.serverBusy, "a commit of the key is being applied; retry") : nil
     }
 
     /// `TSO [n]` on a standalone node, which has no kvsched: the node's own oracle, its high-water mark kept

@@ -147,6 +147,13 @@ public final class RaftStore {
     let gcRunning = Atomic<Bool>(false)
     let gcCollected = Mutex<[UInt64: UInt64]>([:])
     let gcQueue = DispatchQueue(label: "kvstore.raftstore.gc")
+    /// One-phase commits proposed here and not yet visible to readers: user key → commit timestamp. Taken
+    /// before the commit timestamp is, dropped once the round that applied the commit is published; a
+    /// transactional read at or after that timestamp must not read the key meanwhile (it would miss a commit
+    /// its snapshot includes), so it is answered `SERVER_BUSY` and retried.
+    let memoryLocks = Mutex<[[UInt8]: UInt64]>([:])
+    /// One-phase commits applied this round, whose memory locks go once it is published. Loop-owned.
+    var memoryLocksToRelease: [(keys: [[UInt8]], commitTS: UInt64)] = []
     /// The highest GC safe point this node has seen: reads and prewrites below it are refused.
     let knownSafePoint = Atomic<UInt64>(0)
     /// Settles an old lock during garbage collection (checks its primary, rolls the lock forward or back);

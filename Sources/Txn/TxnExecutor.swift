@@ -69,6 +69,8 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
             case .prewrite(let prewrite):
                 try self.prewrite(prewrite, into: &changes)
                 response = .ok
+            case .commitOnePhase(let startTS, let commitTS, let mutations):
+                response = try commitOnePhase(startTS: startTS, commitTS: commitTS, mutations: mutations, into: &changes)
             case .commit(let startTS, let commitTS, let keys):
                 try commit(startTS: startTS, commitTS: commitTS, keys: keys, into: &changes)
                 response = .ok
@@ -130,6 +132,28 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
             changes.append((TxnKeys.lock(key), lock.encoded()))
             if mutation.kind == .put { changes.append((TxnKeys.data(key, startTS: prewrite.startTS), mutation.value)) }
         }
+    }
+
+    /// Prewrite and commit in one: the same refusals as a prewrite, then commit records at `commitTS` instead
+    /// of locks. A repeated request (its first answer lost) finds its own records and answers their commit
+    /// timestamp.
+    private func commitOnePhase(startTS: UInt64, commitTS: UInt64, mutations: [TxnMutation], into changes: inout [Change]) throws -> Response {
+        guard commitTS > startTS else {
+            throw ProtocolError(.badArgument, "a one-phase commit needs its commit timestamp (the node assigns it)")
+        }
+        if let first = mutations.first, let (committedAt, record) = try reader.ownWrite(first.key, startTS: startTS) {
+            if record.kind == .rollback {
+                throw ProtocolError(.aborted, "transaction \(startTS) was rolled back on key \(ProtocolToken.encodeString(first.key))")
+            }
+            return .ok(["commit_ts=\(committedAt)"])
+        }
+        var prewritten: [Change] = []
+        try prewrite(TxnPrewrite(primary: mutations.first?.key ?? [], startTS: startTS, ttl: 0, mutations: mutations), into: &prewritten)
+        for mutation in mutations {
+            changes.append((TxnKeys.write(mutation.key, commitTS: commitTS), WriteRecord(committing: mutation.kind, startTS: startTS).encoded()))
+            if mutation.kind == .put { changes.append((TxnKeys.data(mutation.key, startTS: startTS), mutation.value)) }
+        }
+        return .ok(["commit_ts=\(commitTS)"])
     }
 
     /// Turns the transaction's locks into commit records, or fails for all keys; keys already committed by it

@@ -116,6 +116,10 @@ extension ClusterTests {
         // and after a rollback reads the value before it.
         let transport = try cluster.client()
         let writerStart = try transport.timestamp()
+        // One-phase commit is a standalone node's (it is its own timestamp oracle).
+        #expect(throws: KVClientError.self) {
+            try transport.send(.commitOnePhase(startTS: writerStart, commitTS: 0, mutations: [TxnMutation(.put, key: bytes("dirty"), value: [])]))
+        }
         _ = try transport.send(.prewrite(TxnPrewrite(
             primary: bytes("dirty"), startTS: writerStart, ttl: 20_000, mutations: [TxnMutation(.put, key: bytes("dirty"), value: bytes("uncommitted"))])))
         let seen = LockedList()

@@ -135,6 +135,68 @@ struct KVCtlTxnTests {
         #expect(try node.kvctl(["txn", "get", "k"]).text == "VALUE v3\n")
     }
 
+    @Test("one-phase commits under contention: every snapshot of the accounts sums to the same total")
+    func onePhaseBank() throws {
+        let node = NodeProcess()
+        try node.start()
+        let accounts = (0..<6).map { bytes("acct-\($0)") }
+        let setup = try TxnClient.node(node.address)
+        let load = try setup.begin()
+        for account in accounts { load.put(account, bytes("100")) }
+        try load.commit()
+        let stop = SharedFlag()
+        let problems = SharedList()
+        let committed = SharedCounter()
+        let group = DispatchGroup()
+        for worker in 0..<4 {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                guard let client = try? TxnClient.node(node.address) else { return problems.append("no client") }
+                var random = SeededGenerator(seed: UInt64(worker))
+                while !stop.isSet {
+                    let from = accounts.randomElement(using: &random)!
+                    let to = accounts.randomElement(using: &random)!
+                    guard from != to else { continue }
+                    do throws(KVClientError) {
+                        let txn = try client.begin()
+                        let values = try txn.get([from, to]).map { Int(String(decoding: $0 ?? [], as: UTF8.self)) ?? -1 }
+                        guard values[0] >= 1 else { continue }
+                        txn.put(from, bytes(String(values[0] - 1)))
+                        txn.put(to, bytes(String(values[1] + 1)))
+                        try txn.commit()
+                        committed.add()
+                    } catch where error.kind == .server(.writeConflict) || error.kind == .server(.aborted) {
+                        continue
+                    } catch {
+                        problems.append("\(error)")
+                    }
+                }
+            }.start()
+        }
+        group.enter()
+        Thread {
+            defer { group.leave() }
+            guard let client = try? TxnClient.node(node.address) else { return problems.append("no client") }
+            while !stop.isSet {
+                do throws(KVClientError) {
+                    // Each account read on its own: a commit landing between two reads must not show.
+                    let txn = try client.begin()
+                    var total = 0
+                    for account in accounts { total += Int(String(decoding: try txn.get(account) ?? [], as: UTF8.self)) ?? -1000 }
+                    if total != 600 { problems.append("a snapshot summed to \(total)") }
+                } catch {
+                    problems.append("audit: \(error)")
+                }
+            }
+        }.start()
+        LocalWait.until(timeout: 20) { committed.value >= 400 }
+        stop.set()
+        #expect(group.wait(timeout: .now() + 30) == .success)
+        #expect(problems.items.isEmpty, "\(problems.items.prefix(5))")
+        #expect(committed.value >= 400)
+    }
+
     @Test("a standalone node's timestamps only grow, across kill -9 and restart")
     func timestampsSurviveRestart() throws {
         let node = NodeProcess()
@@ -163,4 +225,26 @@ enum LocalWait {
         }
         return condition()
     }
+}
+
+/// A flag, a list and a counter shared by test threads.
+final class SharedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+final class SharedList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [String] = []
+    func append(_ item: String) { lock.withLock { list.append(item) } }
+    var items: [String] { lock.withLock { list } }
+}
+
+final class SharedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }

@@ -229,6 +229,26 @@ struct TxnExecutorTests {
         #expect(garbage == [k])  // above 100: write@40 and its value
     }
 
+    @Test("one-phase commit: visible from its commit timestamp, refused like a prewrite, repeatable")
+    func onePhaseCommit() throws {
+        let store = try TxnStore()
+        let kv = { (key: String, value: String) in TxnMutation(.put, key: Array(key.utf8), value: Array(value.utf8)) }
+        #expect(try store.run(.commitOnePhase(startTS: 10, commitTS: 20, mutations: [kv("a", "1"), kv("b", "2")])) == .ok(["commit_ts=20"]))
+        #expect(try store.get("a", at: 19) == .notFound)
+        #expect(try store.get("b", at: 20) == value("2"))
+        #expect(try store.storedKeys().filter { TxnKeys.decode($0)?.family == .lock }.isEmpty)
+        // The same request again (its answer lost), with the new commit timestamp a node would give it.
+        #expect(try store.run(.commitOnePhase(startTS: 10, commitTS: 25, mutations: [kv("a", "1"), kv("b", "2")])) == .ok(["commit_ts=20"]))
+        #expect(try store.get("a", at: 30) == value("1"))
+        // Started before that commit: a conflict; against another's lock: LOCKED; after a rollback: ABORTED.
+        #expect(code(try store.run(.commitOnePhase(startTS: 15, commitTS: 30, mutations: [kv("a", "x")]))) == .writeConflict)
+        #expect(try store.prewrite([("c", "p")], at: 40) == .ok)
+        #expect(code(try store.run(.commitOnePhase(startTS: 41, commitTS: 42, mutations: [kv("c", "x")]))) == .locked)
+        #expect(try store.run(.rollback(startTS: 50, keys: [Array("d".utf8)])) == .ok)
+        #expect(code(try store.run(.commitOnePhase(startTS: 50, commitTS: 51, mutations: [kv("d", "x")]))) == .aborted)
+        #expect(code(try store.run(.commitOnePhase(startTS: 60, commitTS: 0, mutations: [kv("e", "x")]))) == .badArgument)
+    }
+
     @Test("scans return the snapshot's rows in key order and stop at a lock")
     func scans() throws {
         let store = try TxnStore()

@@ -75,6 +75,8 @@ struct TxnKeysTests {
             .rollback(startTS: 12, keys: [Array("p".utf8)]),
             .checkStatus(primary: Array("p".utf8), startTS: 12, currentTS: UInt64.max),
             .resolve(startTS: 12, commitTS: 0, keys: []),
+            .commitOnePhase(startTS: 12, commitTS: 0, mutations: [TxnMutation(.put, key: Array("k".utf8), value: Array("v".utf8)), TxnMutation(.lock, key: [0])]),
+            .gc(safePoint: 99, mode: .values, keys: [Array("k".utf8)]),
         ]
         for request in requests {
             let line = Request.txn(request).encoded
