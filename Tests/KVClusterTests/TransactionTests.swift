@@ -18,6 +18,7 @@ extension ClusterTests {
         for account in accounts { load.put(bytes(account), bytes("100")) }
         try load.commit()
 
+        let schedulerSocket = cluster.schedulerSocket  // the threads capture the address, not the fixture
         let stop = Atomic(false)
         let committed = Counter()
         let conflicts = Counter()
@@ -30,7 +31,7 @@ extension ClusterTests {
             finished.enter()
             let thread = Thread {
                 defer { finished.leave() }
-                let client = cluster.txnClient()
+                let client = TxnClient.cluster(scheduler: .unix(path: schedulerSocket), deadline: 10)
                 defer { client.close() }
                 var random = SeededGenerator(seed: UInt64(worker + 1))
                 while !stop.value {
@@ -64,7 +65,7 @@ extension ClusterTests {
         finished.enter()
         threads.append(Thread {
             defer { finished.leave() }
-            let client = cluster.txnClient()
+            let client = TxnClient.cluster(scheduler: .unix(path: schedulerSocket), deadline: 10)
             while !stop.value {
                 do {
                     let rows = try client.begin().scan(from: bytes("acct-"), to: bytes("acct."), limit: 100)
@@ -123,8 +124,9 @@ extension ClusterTests {
         _ = try transport.send(.prewrite(TxnPrewrite(
             primary: bytes("dirty"), startTS: writerStart, ttl: 20_000, mutations: [TxnMutation(.put, key: bytes("dirty"), value: bytes("uncommitted"))])))
         let seen = LockedList()
+        let schedulerSocket = cluster.schedulerSocket
         let reader = Thread {
-            let readerClient = cluster.txnClient()
+            let readerClient = TxnClient.cluster(scheduler: .unix(path: schedulerSocket), deadline: 10)
             let value = (try? readerClient.begin().get(bytes("dirty"))).map { $0.map { String(decoding: $0, as: UTF8.self) } ?? "nil" }
             seen.append(value ?? "error")
         }

@@ -139,8 +139,10 @@ struct KVCtlTxnTests {
     func onePhaseBank() throws {
         let node = NodeProcess()
         try node.start()
+        defer { node.kill() }  // even if a thread below still holds on to something
+        let address = node.address  // the threads capture the address, not the fixture
         let accounts = (0..<6).map { bytes("acct-\($0)") }
-        let setup = try TxnClient.node(node.address)
+        let setup = try TxnClient.node(address)
         let load = try setup.begin()
         for account in accounts { load.put(account, bytes("100")) }
         try load.commit()
@@ -152,7 +154,7 @@ struct KVCtlTxnTests {
             group.enter()
             Thread {
                 defer { group.leave() }
-                guard let client = try? TxnClient.node(node.address) else { return problems.append("no client") }
+                guard let client = try? TxnClient.node(address) else { return problems.append("no client") }
                 var random = SeededGenerator(seed: UInt64(worker))
                 while !stop.isSet {
                     let from = accounts.randomElement(using: &random)!
@@ -177,7 +179,7 @@ struct KVCtlTxnTests {
         group.enter()
         Thread {
             defer { group.leave() }
-            guard let client = try? TxnClient.node(node.address) else { return problems.append("no client") }
+            guard let client = try? TxnClient.node(address) else { return problems.append("no client") }
             while !stop.isSet {
                 do throws(KVClientError) {
                     // Each account read on its own: a commit landing between two reads must not show.
