@@ -13,7 +13,7 @@ import Synchronization
 /// let clients = (0..<16).map { _ in TxnClient.cluster(scheduler: sched, timestamps: batcher) }
 /// ```
 public final class TimestampBatcher: @unchecked Sendable {
-    // `source` is only used by the thread that is the current fetcher (exactly one at a time, see `state`).
+    // `source` is only used on `fetcher`, a serial queue.
     private let makeSource: @Sendable () throws(KVClientError) -> any TimestampSource
     private var source: (any TimestampSource)?
     private let state = Mutex(State())
@@ -27,9 +27,11 @@ public final class TimestampBatcher: @unchecked Sendable {
         // Written by the fetcher before it signals `ready`; read by the owner after waiting on it.
         let ready = DispatchSemaphore(value: 0)
         var result: Result<UInt64, KVClientError>?
-        /// Set instead of a result: this waiter fetches the next batch.
-        var leads = false
     }
+
+    /// Where the round trips happen: never on a caller's thread, so no caller keeps fetching for others
+    /// while its own transaction waits.
+    private let fetcher = DispatchQueue(label: "kvstore.client.tso")
 
     /// Creates a batcher whose connection to the oracle `makeSource` opens (again after a failure).
     public init(_ makeSource: @escaping @Sendable () throws(KVClientError) -> any TimestampSource) {
@@ -41,35 +43,28 @@ public final class TimestampBatcher: @unchecked Sendable {
     /// - Throws: ``KVClientError`` when the oracle cannot be reached.
     public func next() throws(KVClientError) -> UInt64 {
         let me = Waiter()
-        let leads = state.withLock { state in
+        let startFetching = state.withLock { state in
             state.waiting.append(me)
             if state.fetching { return false }
             state.fetching = true
             return true
         }
-        if leads { fetchOneBatch() }
-        while true {
-            me.ready.wait()
-            if me.leads {
-                // The previous fetcher handed over: the threads that arrived during its batch (this one first).
-                me.leads = false
-                fetchOneBatch()
-                continue
-            }
-            return try me.result!.get()
-        }
+        if startFetching { fetcher.async { self.fetchWhileWaiting() } }
+        me.ready.wait()
+        return try me.result!.get()
     }
 
-    /// Serves the threads waiting now (at most ``SchedulerRequest/maxBatch``) with one request, then hands the
-    /// fetching over to the first thread that arrived meanwhile, so that no thread keeps fetching for others
-    /// while its own transaction waits.
-    private func fetchOneBatch() {
-        do {  // one batch
+    /// Serves batches until nobody waits: every thread that arrived while a round trip was in flight is
+    /// served by the next one (at most ``SchedulerRequest/maxBatch`` at a time).
+    private func fetchWhileWaiting() {
+        while true {
             let batch = state.withLock { state -> [Waiter] in
                 let batch = Array(state.waiting.prefix(SchedulerRequest.maxBatch))
                 state.waiting.removeFirst(batch.count)
+                if batch.isEmpty { state.fetching = false }
                 return batch
             }
+            guard !batch.isEmpty else { return }
             let result = Result { () throws(KVClientError) -> UInt64 in
                 let source: any TimestampSource
                 if let open = self.source {
@@ -88,18 +83,6 @@ public final class TimestampBatcher: @unchecked Sendable {
             for (i, waiter) in batch.enumerated() {
                 waiter.result = result.map { $0 + UInt64(i) }
                 waiter.ready.signal()
-            }
-            let next = state.withLock { state -> Waiter? in
-                // It stays queued: it fetches for everyone waiting then, itself included.
-                guard let next = state.waiting.first else {
-                    state.fetching = false
-                    return nil
-                }
-                return next
-            }
-            if let next {
-                next.leads = true
-                next.ready.signal()
             }
         }
     }

@@ -29,7 +29,7 @@ final class CountingOracle: TimestampSource, @unchecked Sendable {
 
 @Suite("Timestamp batching", .timeLimit(.minutes(1)))
 struct TimestampBatcherTests {
-    @Test("threads get unique, fresh timestamps; many share a round trip; a failure reaches its batch only")
+    @Test("8 threads get unique, fresh timestamps; many share a round trip; a failure reaches its batch only")
     func batching() throws {
         let oracle = CountingOracle()
         let sources = Mutex(0)
@@ -37,8 +37,8 @@ struct TimestampBatcherTests {
             sources.withLock { $0 += 1 }
             return oracle
         }
-        let threads = 16
-        let perThread = 300
+        let threads = 8
+        let perThread = 200
         let results = Mutex<[[UInt64]]>(Array(repeating: [], count: threads))
         let group = DispatchGroup()
         for t in 0..<threads {
