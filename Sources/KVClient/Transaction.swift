@@ -118,14 +118,8 @@ public final class Transaction {
                 client.onePhaseCommit = false  // a cluster node: two phases from now on
             } catch where error.kind == .server(.locked) {
                 // Someone else's lock: settle it if its transaction is over; a live one is a conflict.
-                let lock = try TxnClient.lockInfo(in: error)
                 locksSettled += 1
-                let settled = locksSettled <= 16 ? try client.resolve(lock) : false
-                if !settled {
-                    throw KVClientError(
-                        .server(.writeConflict),
-                        "WRITE_CONFLICT key \(ProtocolToken.encodeString(lock.key)) is locked by transaction \(lock.startTS), still running")
-                }
+                try settle(error, give: locksSettled > 16)
                 isFinished = false
                 return try commit()
             } catch where error.kind == .outcomeUnknown {
@@ -173,12 +167,7 @@ public final class Transaction {
             } catch where error.kind == .server(.locked) {
                 // An abandoned or finished transaction's lock is cleared and the prewrite tried again; a live
                 // one is a conflict: waiting for it could deadlock two transactions locking in other orders.
-                let lock = try TxnClient.lockInfo(in: error)
-                guard try client.resolve(lock) else {
-                    throw KVClientError(
-                        .server(.writeConflict),
-                        "WRITE_CONFLICT key \(ProtocolToken.encodeString(lock.key)) is locked by transaction \(lock.startTS), still running")
-                }
+                try settle(error)
             } catch where error.kind == .server(.keyNotInRegion) && monotonicNow() < end {
                 // A split cut the group: prewrite its keys by their new regions.
                 pending.replaceSubrange(0..<1, with: try client.transport.groupByRegion(group))
@@ -200,6 +189,20 @@ public final class Transaction {
             } catch where error.kind == .outcomeUnknown || error.isConnectionFailure {
                 throw KVClientError(.outcomeUnknown, "the commit of transaction \(startTS) was sent but no answer came: it may or may not have committed (\(error.message))")
             }
+        }
+    }
+
+    /// Settles the lock a `LOCKED` refusal names if its transaction is over (so the write can be tried again);
+    /// a live one — or any, with `give` — is a write conflict: waiting for it could deadlock two transactions
+    /// locking keys in opposite orders.
+    ///
+    /// - Throws: ``KVClientError``: `WRITE_CONFLICT`, or a failure to reach the nodes.
+    private func settle(_ refusal: KVClientError, give: Bool = false) throws(KVClientError) {
+        let lock = try TxnClient.lockInfo(in: refusal)
+        guard !give, try client.resolve(lock) else {
+            throw KVClientError(
+                .server(.writeConflict),
+                "WRITE_CONFLICT key \(ProtocolToken.encodeString(lock.key)) is locked by transaction \(lock.startTS), still running")
         }
     }
 

@@ -257,12 +257,13 @@ extension RaftStore: NodeService {
         }
         // Checked before the published changes are copied: a memory lock found gone was dropped after the
         // round with its commit was published, so the copy below holds the commit.
-        let blocked = requests.map { request -> ProtocolError? in
+        // (Raw reads, the hot path, skip this.)
+        func blocked(_ request: Request) -> ProtocolError? {
             guard case .txn(let txnRequest) = request.withoutContext.request, txnRequest.readsData else { return nil }
             return waitsForOnePhaseCommit(txnRequest)
         }
-        if blocked.contains(where: { $0 != nil }) {
-            return zip(requests, blocked).map { request, refusal in refusal.map(Response.error) ?? read([request])[0] }
+        if requests.contains(where: { blocked($0) != nil }) {
+            return requests.map { request in blocked(request).map(Response.error) ?? read([request])[0] }
         }
         while true {
             let flushes = flushesBegun.load(ordering: .sequentiallyConsistent)

@@ -88,19 +88,19 @@ public struct MvccReader<Snapshot: MvccSnapshot> {
     public func scan(from lower: [UInt8], below upper: [UInt8], at timestamp: UInt64, limit: Int, keysOnly: Bool) throws -> (rows: [ScanRow], more: Bool) {
         var rows: [ScanRow] = []
         var bytes = 0
-        var position = lower
-        while let row = try snapshot.first(from: position, below: upper) {
-            guard let decoded = TxnKeys.decode(row.key) else {
-                throw TxnCorruption("stored key \(ProtocolToken.encodeString(row.key.prefix(64))) is not a transactional key")
+        var more = false
+        try forEachUserKey(from: lower, below: upper) { userKey, _ in
+            if rows.count == limit || bytes >= ProtocolLimits.maxScanBytes {
+                more = true
+                return false
             }
-            if rows.count == limit || bytes >= ProtocolLimits.maxScanBytes { return (rows, true) }
-            if let value = try value(decoded.userKey, at: timestamp) {
-                rows.append(ScanRow(key: decoded.userKey, value: keysOnly ? nil : value))
-                bytes += decoded.userKey.count + (keysOnly ? 0 : value.count)
+            if let value = try value(userKey, at: timestamp) {
+                rows.append(ScanRow(key: userKey, value: keysOnly ? nil : value))
+                bytes += userKey.count + (keysOnly ? 0 : value.count)
             }
-            position = TxnKeys.end(decoded.userKey)
+            return true
         }
-        return (rows, false)
+        return (rows, more)
     }
 
     /// The stored records of `key` that no read at or after `safePoint` can see: every write record at or
@@ -145,15 +145,11 @@ public struct MvccReader<Snapshot: MvccSnapshot> {
     /// - Throws: An engine failure, or ``TxnCorruption``.
     public func keysWithGarbage(from lower: [UInt8], below upper: [UInt8], safePoint: UInt64, mode: TxnGCMode = .full) throws -> [[UInt8]] {
         var keys: [[UInt8]] = []
-        var position = lower
-        while let row = try snapshot.first(from: position, below: upper) {
-            guard let decoded = TxnKeys.decode(row.key) else {
-                throw TxnCorruption("stored key \(ProtocolToken.encodeString(row.key.prefix(64))) is not a transactional key")
-            }
+        try forEachUserKey(from: lower, below: upper) { userKey, lock in
             // A key with an old lock is left alone (as the GC command does): its lock is settled first.
-            let oldLock = try decoded.family == .lock && LockRecord(decoding: row.value).startTS <= safePoint
-            if try !oldLock && !garbage(decoded.userKey, below: safePoint, mode: mode).isEmpty { keys.append(decoded.userKey) }
-            position = TxnKeys.end(decoded.userKey)
+            let oldLock = (lock?.startTS).map { $0 <= safePoint } ?? false
+            if try !oldLock && !garbage(userKey, below: safePoint, mode: mode).isEmpty { keys.append(userKey) }
+            return true
         }
         return keys
     }
@@ -163,18 +159,11 @@ public struct MvccReader<Snapshot: MvccSnapshot> {
     /// - Throws: An engine failure, or ``TxnCorruption``.
     public func locks(startedBy timestamp: UInt64, from lower: [UInt8], below upper: [UInt8]) throws -> [LockInfo] {
         var found: [LockInfo] = []
-        var position = lower
-        while let row = try snapshot.first(from: position, below: upper) {
-            guard let decoded = TxnKeys.decode(row.key) else {
-                throw TxnCorruption("stored key \(ProtocolToken.encodeString(row.key.prefix(64))) is not a transactional key")
+        try forEachUserKey(from: lower, below: upper) { userKey, lock in
+            if let lock, lock.startTS <= timestamp {
+                found.append(LockInfo(key: userKey, primary: lock.primary, startTS: lock.startTS, ttl: lock.ttl, kind: lock.kind))
             }
-            if decoded.family == .lock {
-                let lock = try LockRecord(decoding: row.value)
-                if lock.startTS <= timestamp {
-                    found.append(LockInfo(key: decoded.userKey, primary: lock.primary, startTS: lock.startTS, ttl: lock.ttl, kind: lock.kind))
-                }
-            }
-            position = TxnKeys.end(decoded.userKey)
+            return true
         }
         return found
     }
@@ -183,17 +172,23 @@ public struct MvccReader<Snapshot: MvccSnapshot> {
     ///
     /// - Throws: An engine failure, or ``TxnCorruption``.
     public func keysLocked(by startTS: UInt64, from lower: [UInt8], below upper: [UInt8]) throws -> [[UInt8]] {
-        var keys: [[UInt8]] = []
+        try locks(startedBy: startTS, from: lower, below: upper).filter { $0.startTS == startTS }.map(\.key)
+    }
+
+    /// Calls `body` with each user key that has records in `[lower, upper)`, in order, and its lock if it has
+    /// one (a key's lock is its first record), until `body` returns false. One seek per user key.
+    private func forEachUserKey(
+        from lower: [UInt8], below upper: [UInt8], _ body: (_ userKey: [UInt8], _ lock: LockRecord?) throws -> Bool
+    ) throws {
         var position = lower
         while let row = try snapshot.first(from: position, below: upper) {
             guard let decoded = TxnKeys.decode(row.key) else {
                 throw TxnCorruption("stored key \(ProtocolToken.encodeString(row.key.prefix(64))) is not a transactional key")
             }
-            // A key's lock is its first record.
-            if decoded.family == .lock, try LockRecord(decoding: row.value).startTS == startTS { keys.append(decoded.userKey) }
+            let lock = decoded.family == .lock ? try LockRecord(decoding: row.value) : nil
+            guard try body(decoded.userKey, lock) else { return }
             position = TxnKeys.end(decoded.userKey)
         }
-        return keys
     }
 
     private func decodeWrite(_ row: (key: [UInt8], value: [UInt8])) throws(TxnCorruption) -> (commitTS: UInt64, record: WriteRecord) {
