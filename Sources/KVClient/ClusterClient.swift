@@ -50,8 +50,11 @@ public final class ClusterClient {
     ///
     /// With `sameRegion` (the routing keys of a transactional request's keys), the request is refused at once
     /// with `KEY_NOT_IN_REGION` — not retried — when the region found no longer holds them all (it split), so
-    /// that the caller regroups its keys.
-    func call(_ request: Request, routingKey: [UInt8]?, sameRegion: [[UInt8]] = []) throws(KVClientError) -> Response {
+    /// that the caller regroups its keys. With `within` (the region a scan page was bounded to), it is refused
+    /// the same way when the region found no longer has that range, so that the caller bounds the page again.
+    func call(
+        _ request: Request, routingKey: [UInt8]?, sameRegion: [[UInt8]] = [], within: Region? = nil
+    ) throws(KVClientError) -> Response {
         guard let key = routingKey else {
             return try withScheduler { (scheduler) throws(KVClientError) in
                 let response = try scheduler.connection.call(request)
@@ -76,6 +79,9 @@ public final class ClusterClient {
             }
             if !sameRegion.allSatisfy(region.region.contains) {
                 throw KVClientError(.server(.keyNotInRegion), "KEY_NOT_IN_REGION the keys of the request now lie in several regions")
+            }
+            if let within, region.region.startKey != within.startKey || region.region.endKey != within.endKey {
+                throw KVClientError(.server(.keyNotInRegion), "KEY_NOT_IN_REGION the region the request was bounded to changed")
             }
             guard !region.leaderAddress.isEmpty else {
                 forget(region.region.id)
@@ -380,6 +386,7 @@ public final class ClusterClient {
     ) throws(KVClientError) {
         var remaining = maxRows ?? .max
         var page = request
+        var pageDeadline = monotonicNow() + deadline
         while remaining > 0 {
             // One page from the region holding the page's first key (forward) or last key (reverse).
             let probe = request.reverse ? (page.end.isEmpty ? [] : predecessorProbe(page.end)) : page.start
@@ -392,9 +399,18 @@ public final class ClusterClient {
             if request.reverse, !region.region.startKey.isEmpty, page.start.lexicographicallyPrecedes(region.region.startKey) {
                 bounded.start = region.region.startKey
             }
-            guard case .rows(let rows, let more) = try call(.scan(bounded), routingKey: probe) else {
+            // Bounded to the region as routed: if the region splits or merges while the page is retried, the
+            // page is bounded again rather than sent to a region that does not hold all of it.
+            let response: Response
+            do {
+                response = try call(.scan(bounded), routingKey: probe, within: region.region)
+            } catch where error.kind == .server(.keyNotInRegion) && monotonicNow() < pageDeadline {
+                continue
+            }
+            guard case .rows(let rows, let more) = response else {
                 throw KVClientError(.badResponse, "unexpected answer to SCAN")
             }
+            pageDeadline = monotonicNow() + deadline
             for row in rows {
                 if try !body(row) { return }
             }

@@ -193,10 +193,18 @@ extension RaftStore {
                     return .error(refusal.code == .epochNotMatch
                         ? Self.epochNotMatch(region, context.staleText, regions: Array(views.values)) : refusal)
                 }
-                if case .txn(let request) = inner {
+                switch inner {
+                case .txn(let request):
                     return try answerTxnRead(request, from: reader, in: region)  // a scan stops at the region's end
+                case .scan(var scan):
+                    // Never past the region: beyond it this node's data may belong to a region it does not lead.
+                    if !region.endKey.isEmpty, scan.end.isEmpty || region.endKey.lexicographicallyPrecedes(scan.end) {
+                        scan.end = region.endKey
+                    }
+                    return answer(.scan(scan), from: reader)
+                default:
+                    return answer(inner, from: reader)
                 }
-                return answer(inner, from: reader)
             case .fault(let faults):
                 return injectFaults(faults)
             }

@@ -109,6 +109,9 @@ extension ClusterTests {
     func batchAcrossRegions() throws {
         let cluster = try LocalCluster()
         let client = try cluster.client()
+        // A client whose cache still holds the one region from before the splits.
+        let stale = try cluster.client()
+        try stale.scan(ScanRequest(start: bytes("k"), end: bytes("l"))) { _ in true }
         for key in ["k2", "k4", "k6"] { _ = try client.split(at: bytes(key)) }
         var input = ""
         for i in 0..<80 { input += "put k\(i % 8)-\(i) v\(i)\n" }
@@ -120,10 +123,36 @@ extension ClusterTests {
         let lines = result.text.split(separator: "\n").map(String.init)
         #expect(result.status == 0, "\(result.standardError) \(lines.filter { $0.hasPrefix("ERR") }.prefix(3))")
         #expect(lines.count == 80 + 80 + 3 + 2 + 4, "\(lines.suffix(8))")
-        guard lines.count >= 170 else { return }
+        guard lines.count == 80 + 80 + 3 + 2 + 4 else { return }
         #expect(lines[0..<80].allSatisfy { $0 == "OK" })
         for i in 0..<80 { #expect(lines[80 + i] == "VALUE v\(i)") }
         #expect(Array(lines[160..<165]) == ["OK", "OK", "VALUE 2", "OK 1", "NIL"])
         #expect(Array(lines[165...]) == ["ROW k3-11", "ROW k3-19", "ROW k3-27", "END MORE"])
+        // The stale client learns the splits from EPOCH_NOT_MATCH and bounds its pages again: every key once,
+        // backwards and forwards (backwards first, when its cached region is the last one and wrong).
+        var expected = Set((0..<80).map { "k\($0 % 8)-\($0)" })
+        expected.insert("k1-x")
+        expected.remove("k7-7")
+        let sorted = expected.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for reverse in [true, false] {
+            var seen: [String] = []
+            try stale.scan(ScanRequest(start: bytes("k"), end: bytes("l"), limit: 7, reverse: reverse)) { row in
+                seen.append(String(decoding: row.key, as: UTF8.self))
+                return true
+            }
+            #expect(seen == (reverse ? sorted.reversed() : sorted), "reverse: \(reverse)")
+        }
+        // A node bounds a raw scan to the region it names, whatever end the request asks for.
+        var bounded: [String]?
+        LocalCluster.wait(timeout: 10) {
+            guard let first = try? cluster.schedulerClient().regions().first, let leader = try? cluster.leaderIndex(),
+                let answer = try? cluster.nodeClient(leader).connection.call(
+                    .inRegion(RegionContext(first.region), .scan(ScanRequest(start: bytes("k"), end: bytes("l"), limit: 1_000)))),
+                case .rows(let rows, _) = answer
+            else { return false }
+            bounded = rows.map { String(decoding: $0.key, as: UTF8.self) }
+            return true
+        }
+        #expect(bounded == sorted.filter { $0.utf8.lexicographicallyPrecedes("k2".utf8) })
     }
 }
