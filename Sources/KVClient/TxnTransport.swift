@@ -106,16 +106,28 @@ extension ClusterClient: TxnTransport {
 
     public func scanPage(_ scan: TxnScan) throws(KVClientError) -> (rows: [ScanRow], next: [UInt8]?) {
         let probe = TxnKeys.base(scan.start)
-        let region = try routeRetrying(probe, last: false).region
-        var bounded = scan
-        // Region boundaries in the transactional key space fall between user keys (splits cut there).
-        let regionEnd = region.endKey.isEmpty ? nil : TxnKeys.userKeyLowerBound(region.endKey)
-        if let regionEnd, scan.end.isEmpty || regionEnd.lexicographicallyPrecedes(scan.end) { bounded.end = regionEnd }
-        guard case .rows(let rows, let more) = try call(.txn(.scan(bounded)), routingKey: probe) else {
-            throw KVClientError(.badResponse, "unexpected answer to TSCAN")
+        let end = monotonicNow() + deadline
+        while true {
+            let region = try routeRetrying(probe, last: false).region
+            var bounded = scan
+            // Region boundaries in the transactional key space fall between user keys (splits cut there).
+            let regionEnd = region.endKey.isEmpty ? nil : TxnKeys.userKeyLowerBound(region.endKey)
+            if let regionEnd, scan.end.isEmpty || regionEnd.lexicographicallyPrecedes(scan.end) { bounded.end = regionEnd }
+            // The node stops at the end of the region it holds: if that region is no longer the one the page was
+            // bounded to (it split while the page was retried), the page is bounded again, or the keys between
+            // the two ends would be skipped.
+            let response: Response
+            do {
+                response = try call(.txn(.scan(bounded)), routingKey: probe, within: region)
+            } catch where error.kind == .server(.keyNotInRegion) && monotonicNow() < end {
+                continue
+            }
+            guard case .rows(let rows, let more) = response else {
+                throw KVClientError(.badResponse, "unexpected answer to TSCAN")
+            }
+            if more, let last = rows.last { return (rows, last.key + [0]) }
+            guard let regionEnd, bounded.end == regionEnd else { return (rows, nil) }
+            return (rows, regionEnd)
         }
-        if more, let last = rows.last { return (rows, last.key + [0]) }
-        guard let regionEnd, bounded.end == regionEnd else { return (rows, nil) }
-        return (rows, regionEnd)
     }
 }
