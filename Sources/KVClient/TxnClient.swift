@@ -116,7 +116,14 @@ public final class TxnClient {
                 let refusedForRouting = error.code.map(ClusterClient.isRoutingRefusal) ?? false
                 let retryable = sentUnanswered || error.isConnectionFailure
                     || (refusedForRouting && error.kind != .server(.keyNotInRegion))
-                guard retryable else { throw error }
+                guard retryable else {
+                    // A refusal of a repeat does not say the attempt whose answer was lost did not apply (say, a
+                    // one-phase commit that did, then its repeat refused as below the GC safe point).
+                    if let answerLost {
+                        throw KVClientError(.outcomeUnknown, "no answer came for a \(request.verb) that was sent (\(answerLost.message)), and its repeat was refused: \(error.message)")
+                    }
+                    throw error
+                }
                 guard monotonicNow() < end else {
                     if let answerLost {
                         throw KVClientError(.outcomeUnknown, "no answer came for a \(request.verb) that was sent (\(answerLost.message)); it may or may not have applied")
@@ -161,6 +168,10 @@ public final class TxnClient {
                 guard monotonicNow() < end else {
                     throw KVClientError(.server(.locked), "\(error.message) (still locked after \(deadline) s)")
                 }
+                usleep(UInt32(backoff * 1_000_000))
+                backoff = min(backoff * 2, 0.1)
+            } catch where error.kind == .server(.serverBusy) && monotonicNow() < end {
+                // A one-phase commit of a key being applied (a scan page meets it too): it will be visible soon.
                 usleep(UInt32(backoff * 1_000_000))
                 backoff = min(backoff * 2, 0.1)
             }

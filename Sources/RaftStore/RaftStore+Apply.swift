@@ -64,6 +64,11 @@ extension RaftStore {
         if !requests.allSatisfy({ $0.writeOperation.map { $0.keys.allSatisfy(peer.region.contains) } ?? true }) {
             // A split between proposal and apply moved some of its keys to another region (the same decision
             // as followers make from the entry): nothing of it applies.
+            for request in requests {
+                if case .txn(.commitOnePhase(_, let commitTS, let mutations)) = request.withoutContext.request {
+                    memoryLocksToRelease.append(MemoryLock(keys: mutations.map(\.key), commitTS: commitTS))
+                }
+            }
             if answering {
                 let refusal = Response.error(epochNotMatch(peer.region, "a split moved keys of the write to another region; it was not applied"))
                 for i in proposal.requests { inFlight.responses[i] = refusal }

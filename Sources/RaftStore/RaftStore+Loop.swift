@@ -214,13 +214,7 @@ extension RaftStore {
             return
         }
         var submission = submission
-        do {
-            try assignOnePhaseCommitTimestamps(&submission)
-        } catch {
-            answerAll(submission, .error(error))
-            return
-        }
-        let requests = submission.requests
+        var requests = submission.requests
         for request in requests {
             // A prewrite below the GC safe point could miss conflicts whose records were collected.
             if case .txn(let txnRequest) = request.withoutContext.request, let refusal = tooOld(txnRequest) {
@@ -281,6 +275,15 @@ extension RaftStore {
             }
             return
         }
+        // Last before proposing, so that no refusal above leaves a memory lock behind.
+        let memoryLocksTaken: [MemoryLock]
+        do {
+            memoryLocksTaken = try assignOnePhaseCommitTimestamps(&submission)
+        } catch {
+            answerAll(submission, .error(error))
+            return
+        }
+        requests = submission.requests
         var parts: [(requests: Range<Int>, operations: [WriteCommand.Operation])] = []
         var start = 0
         var operations: [WriteCommand.Operation] = []
@@ -309,6 +312,7 @@ extension RaftStore {
             }
             statistics.proposals.add(parts.count, ordering: .relaxed)
         } catch {
+            releaseMemoryLocks(memoryLocksTaken)
             answerAll(submission, .error(ProtocolError(.notLeader, "region \(peer.region.id) cannot take proposals here: \(error)")))
         }
     }

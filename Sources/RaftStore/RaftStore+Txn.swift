@@ -16,7 +16,7 @@ extension RaftStore {
     /// Runs a transactional write command at apply time and stages its changes in the round.
     func applyTxn(_ request: TxnRequest, in region: Region) throws -> Response {
         if case .commitOnePhase(_, let commitTS, let mutations) = request {
-            memoryLocksToRelease.append((mutations.map(\.key), commitTS))
+            memoryLocksToRelease.append(MemoryLock(keys: mutations.map(\.key), commitTS: commitTS))
         }
         // The command reads what earlier commands of this round changed: seal them into a layer first.
         sealRound()
@@ -55,38 +55,54 @@ extension RaftStore {
 
     /// Gives each one-phase commit of the submission (`ONE_PC start 0 …`) its commit timestamp, after taking
     /// memory locks on its keys, so that no read at or after that timestamp reads them before the commit is
-    /// visible. A standalone node only: it is the oracle (a cluster's timestamps come from kvsched).
+    /// visible. A standalone node only: it is the oracle (a cluster's timestamps come from kvsched). Called
+    /// last before proposing: every lock it takes is dropped after the round that applies the entry is
+    /// published, or by the caller (``releaseMemoryLocks(_:)``) if the entry is not proposed after all.
     ///
-    /// - Throws: ``ProtocolError``: `NOT_SUPPORTED` in a cluster, `SERVER_BUSY` when another one-phase
-    ///   commit of a key is in flight, `STORAGE` when no timestamp could be taken.
-    func assignOnePhaseCommitTimestamps(_ submission: inout WriteSubmission) throws(ProtocolError) {
-        for i in submission.requests.indices {
-            let (request, context) = submission.requests[i].withoutContext
-            guard case .txn(.commitOnePhase(let startTS, 0, let mutations)) = request else { continue }
-            guard cluster == nil else {
-                throw ProtocolError(.notSupported, "one-phase commit needs a standalone node; use PREWRITE and COMMIT")
+    /// - Returns: The memory locks taken.
+    /// - Throws: ``ProtocolError``: `BAD_ARGUMENT` for a commit timestamp given by the client (only the node
+    ///   takes it: a client's could lie below snapshots already handed out), `NOT_SUPPORTED` in a cluster,
+    ///   `SERVER_BUSY` when another one-phase commit of a key is in flight, `STORAGE` when no timestamp could
+    ///   be taken. No lock stays taken then.
+    func assignOnePhaseCommitTimestamps(_ submission: inout WriteSubmission) throws(ProtocolError) -> [MemoryLock] {
+        var taken: [MemoryLock] = []
+        do throws(ProtocolError) {
+            for i in submission.requests.indices {
+                let (request, context) = submission.requests[i].withoutContext
+                guard case .txn(.commitOnePhase(let startTS, let givenCommitTS, let mutations)) = request else { continue }
+                guard givenCommitTS == 0 else {
+                    throw ProtocolError(.badArgument, "ONE_PC takes commit_ts 0: the node takes the commit timestamp")
+                }
+                guard cluster == nil else {
+                    throw ProtocolError(.notSupported, "one-phase commit needs a standalone node; use PREWRITE and COMMIT")
+                }
+                let keys = mutations.map(\.key)
+                let free = memoryLocks.withLock { locks in
+                    guard keys.allSatisfy({ locks[$0] == nil }) else { return false }
+                    for key in keys { locks[key] = .max }  // held before the timestamp exists
+                    return true
+                }
+                guard free else {
+                    // Busy, not a conflict: it may be this transaction's own earlier attempt, whose answer was lost.
+                    throw ProtocolError(.serverBusy, "a commit of one of the keys is being applied (start_ts=\(startTS)); retry")
+                }
+                let commitTS: UInt64
+                do {
+                    commitTS = try nextTimestamps(count: 1)
+                } catch {
+                    memoryLocks.withLock { locks in for key in keys { locks[key] = nil } }
+                    throw ProtocolError(.storage, "no commit timestamp: \(error)")
+                }
+                memoryLocks.withLock { locks in for key in keys { locks[key] = commitTS } }
+                taken.append(MemoryLock(keys: keys, commitTS: commitTS))
+                let assigned = Request.txn(.commitOnePhase(startTS: startTS, commitTS: commitTS, mutations: mutations))
+                submission.requests[i] = context.map { .inRegion($0, assigned) } ?? assigned
             }
-            let keys = mutations.map(\.key)
-            let taken = memoryLocks.withLock { locks in
-                guard keys.allSatisfy({ locks[$0] == nil }) else { return false }
-                for key in keys { locks[key] = .max }  // held before the timestamp exists
-                return true
-            }
-            guard taken else {
-                // Busy, not a conflict: it may be this transaction's own earlier attempt, whose answer was lost.
-                throw ProtocolError(.serverBusy, "a commit of one of the keys is being applied (start_ts=\(startTS)); retry")
-            }
-            let commitTS: UInt64
-            do {
-                commitTS = try nextTimestamps(count: 1)
-            } catch {
-                memoryLocks.withLock { locks in for key in keys { locks[key] = nil } }
-                throw ProtocolError(.storage, "no commit timestamp: \(error)")
-            }
-            memoryLocks.withLock { locks in for key in keys { locks[key] = commitTS } }
-            let assigned = Request.txn(.commitOnePhase(startTS: startTS, commitTS: commitTS, mutations: mutations))
-            submission.requests[i] = context.map { .inRegion($0, assigned) } ?? assigned
+        } catch {
+            releaseMemoryLocks(taken)
+            throw error
         }
+        return taken
     }
 
     /// Drops the memory locks of the one-phase commits applied in the round just published.
@@ -94,9 +110,15 @@ extension RaftStore {
         guard !memoryLocksToRelease.isEmpty else { return }
         let done = memoryLocksToRelease
         memoryLocksToRelease = []
+        releaseMemoryLocks(done)
+    }
+
+    /// Drops `done` (each only if its key still holds that commit's lock).
+    func releaseMemoryLocks(_ done: [MemoryLock]) {
+        guard !done.isEmpty else { return }
         memoryLocks.withLock { locks in
-            for (keys, commitTS) in done {
-                for key in keys where locks[key] == commitTS { locks[key] = nil }
+            for lock in done {
+                for key in lock.keys where locks[key] == lock.commitTS { locks[key] = nil }
             }
         }
     }
@@ -280,4 +302,10 @@ func wallClockMilliseconds() -> UInt64 {
     var now = timespec()
     clock_gettime(CLOCK_REALTIME, &now)
     return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000
+}
+
+/// The memory locks one one-phase commit holds: its keys, at its commit timestamp.
+struct MemoryLock {
+    var keys: [[UInt8]]
+    var commitTS: UInt64
 }

@@ -153,7 +153,7 @@ public final class RaftStore {
     /// its snapshot includes), so it is answered `SERVER_BUSY` and retried.
     let memoryLocks = Mutex<[[UInt8]: UInt64]>([:])
     /// One-phase commits applied this round, whose memory locks go once it is published. Loop-owned.
-    var memoryLocksToRelease: [(keys: [[UInt8]], commitTS: UInt64)] = []
+    var memoryLocksToRelease: [MemoryLock] = []
     /// The highest GC safe point this node has seen: reads and prewrites below it are refused.
     let knownSafePoint = Atomic<UInt64>(0)
     /// Settles an old lock during garbage collection (checks its primary, rolls the lock forward or back);

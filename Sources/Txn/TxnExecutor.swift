@@ -147,6 +147,13 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
             }
             return .ok(["commit_ts=\(committedAt)"])
         }
+        // A lock of its own would make the prewrite below skip the key and leave the lock behind the commit.
+        for mutation in mutations {
+            if let lock = try reader.lock(mutation.key), lock.startTS == startTS {
+                throw ProtocolError(
+                    .badArgument, "transaction \(startTS) prewrote key \(ProtocolToken.encodeString(mutation.key)): finish it with COMMIT or ROLLBACK")
+            }
+        }
         var prewritten: [Change] = []
         try prewrite(TxnPrewrite(primary: mutations.first?.key ?? [], startTS: startTS, ttl: 0, mutations: mutations), into: &prewritten)
         for mutation in mutations {

@@ -199,6 +199,46 @@ struct KVCtlTxnTests {
         #expect(committed.value >= 400)
     }
 
+    @Test("refused one-phase commits leave no memory lock behind: the keys stay readable and writable")
+    func onePhaseRefusalsReleaseLocks() throws {
+        let node = NodeProcess()
+        try node.start()
+        defer { node.kill() }
+        let connection = try LineConnection(to: node.address)
+        let timestamps = try NodeClient(address: node.address)
+        func onePhase(_ start: UInt64, _ commit: UInt64, _ key: String) -> String {
+            "ONE_PC \(start) \(commit) PUT \(key) v\(start)\n"
+        }
+        func code(_ response: Response) -> String {
+            if case .error(let error) = response { return error.code.rawValue }
+            return "\(response)"
+        }
+        // A commit timestamp is the node's to take, never the client's.
+        let early = try timestamps.timestamp()
+        try connection.send(Array(onePhase(early, early + 5, "given").utf8))
+        #expect(code(try connection.readResponse()) == "BAD_ARGUMENT")
+        // Below the GC safe point: refused after the checks that used to come after the locks were taken.
+        let raised = try connection.call(.scheduler(.setGCSafePoint(try timestamps.timestamp())))
+        guard case .ok = raised else { throw KVClientError(.badResponse, "SET_GC_SAFE_POINT: \(raised)") }
+        try connection.send(Array(onePhase(early, 0, "old").utf8))
+        #expect(code(try connection.readResponse()) == "ABORTED")
+        // Two in one burst on the same key: the second is busy (the first holds the key) — neither may leak.
+        let (first, second) = (try timestamps.timestamp(), try timestamps.timestamp())
+        try connection.send(Array((onePhase(first, 0, "twice") + onePhase(second, 0, "twice")).utf8))
+        _ = try connection.readResponse()
+        _ = try connection.readResponse()
+        // Every key reads and commits at once (a leaked lock answers SERVER_BUSY until the client's deadline).
+        let client = try TxnClient.node(node.address)
+        client.deadline = 2
+        for key in ["given", "old", "twice"] {
+            let txn = try client.begin()
+            _ = try txn.get(bytes(key))
+            txn.put(bytes(key), bytes("after"))
+            try txn.commit()
+            #expect(try client.begin().get(bytes(key)) == bytes("after"))
+        }
+    }
+
     @Test("a standalone node's timestamps only grow, across kill -9 and restart")
     func timestampsSurviveRestart() throws {
         let node = NodeProcess()

@@ -247,6 +247,11 @@ struct TxnExecutorTests {
         #expect(try store.run(.rollback(startTS: 50, keys: [Array("d".utf8)])) == .ok)
         #expect(code(try store.run(.commitOnePhase(startTS: 50, commitTS: 51, mutations: [kv("d", "x")]))) == .aborted)
         #expect(code(try store.run(.commitOnePhase(startTS: 60, commitTS: 0, mutations: [kv("e", "x")]))) == .badArgument)
+        // Over a lock of its own (a client mixing PREWRITE and ONE_PC): refused, the lock left to COMMIT.
+        #expect(try store.prewrite([("f", "p")], at: 70) == .ok)
+        #expect(code(try store.run(.commitOnePhase(startTS: 70, commitTS: 71, mutations: [kv("f", "x")]))) == .badArgument)
+        #expect(try store.commit(["f"], start: 70, commit: 72) == .ok)
+        #expect(try store.get("f", at: 72) == value("p"))
     }
 
     @Test("scans return the snapshot's rows in key order and stop at a lock")
