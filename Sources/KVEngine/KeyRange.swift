@@ -20,8 +20,8 @@ public struct KeyRange: Sendable, Hashable {
 
     /// Whether `key` lies inside the range.
     public func contains(_ key: [UInt8]) -> Bool {
-        if let lower, key.lexicographicallyPrecedes(lower) { return false }
-        if let upper, !key.lexicographicallyPrecedes(upper) { return false }
+        if let lower, ByteOrder.precedes(key, lower) { return false }
+        if let upper, !ByteOrder.precedes(key, upper) { return false }
         return true
     }
 

@@ -64,7 +64,7 @@ public struct AppliedStateReader {
             return range.contains(key) ? key : nil
         }
         func before(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-            reverse ? b.lexicographicallyPrecedes(a) : a.lexicographicallyPrecedes(b)
+            reverse ? ByteOrder.precedes(b, a) : ByteOrder.precedes(a, b)
         }
 
         var rows: [ScanRow] = []

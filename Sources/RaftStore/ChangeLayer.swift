@@ -1,3 +1,5 @@
+import KVEngine
+
 /// Applied writes not yet in LMDB, sorted by key: a value, or nil for a deletion. Immutable once built, so
 /// readers on any thread share it without locks.
 final class ChangeLayer: Sendable {
@@ -17,7 +19,7 @@ final class ChangeLayer: Sendable {
 
     /// Builds a layer from changes in no particular order.
     convenience init(changes: [[UInt8]: [UInt8]?]) {
-        let sorted = changes.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        let sorted = changes.sorted { ByteOrder.precedes($0.key, $1.key) }
         self.init(keys: sorted.map(\.key), values: sorted.map(\.value))
     }
 
@@ -36,7 +38,7 @@ final class ChangeLayer: Sendable {
 
     func lookup(_ key: [UInt8]) -> Lookup {
         let i = lowerBound(key)
-        guard i < keys.count, keys[i] == key else { return .unchanged }
+        guard i < keys.count, ByteOrder.compare(keys[i], key) == 0 else { return .unchanged }
         return values[i].map(Lookup.value) ?? .deleted
     }
 
@@ -46,7 +48,7 @@ final class ChangeLayer: Sendable {
         var high = keys.count
         while low < high {
             let mid = (low + high) / 2
-            if keys[mid].lexicographicallyPrecedes(key) { low = mid + 1 } else { high = mid }
+            if ByteOrder.precedes(keys[mid], key) { low = mid + 1 } else { high = mid }
         }
         return low
     }
@@ -60,11 +62,12 @@ final class ChangeLayer: Sendable {
         var i = 0
         var j = 0
         while i < newer.count || j < older.count {
-            if j == older.count || (i < newer.count && newer.keys[i].lexicographicallyPrecedes(older.keys[j])) {
+            let order = i == newer.count ? 1 : j == older.count ? -1 : ByteOrder.compare(newer.keys[i], older.keys[j])
+            if order < 0 {
                 keys.append(newer.keys[i])
                 values.append(newer.values[i])
                 i += 1
-            } else if i == newer.count || older.keys[j].lexicographicallyPrecedes(newer.keys[i]) {
+            } else if order > 0 {
                 keys.append(older.keys[j])
                 values.append(older.values[j])
                 j += 1
