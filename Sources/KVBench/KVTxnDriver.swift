@@ -53,8 +53,8 @@ extension KVTxnDriver: StoreDriver {
         _ first: [UInt8], _ second: [UInt8], plan: (_ first: [UInt8]?, _ second: [UInt8]?) -> ([UInt8], [UInt8])?
     ) throws(DriverError) -> TransactionOutcome {
         do throws(KVClientError) {
-            let txn = try client.begin()
-            let values = try txn.get([first, second])  // one round trip
+            // One round trip for the start timestamp and both reads on a standalone node.
+            let (txn, values) = try client.begin(reading: [first, second])
             guard let (newFirst, newSecond) = plan(values[0], values[1]) else { return .skipped }
             txn.put(first, newFirst)
             txn.put(second, newSecond)

@@ -34,6 +34,9 @@ public final class TxnClient {
     /// Whether a transaction whose keys lie in one region commits in one step (`ONE_PC`, a standalone node
     /// only); turned off when the node refuses it.
     public var onePhaseCommit = false
+    /// Whether ``begin(reading:)`` starts with `TMGET 0` (the node takes the start timestamp as it reads; a
+    /// standalone node only); turned off when the node refuses it.
+    public var startsWithRead = false
     private let secondaries: SecondaryCommitter?
     private let batcher: TimestampBatcher?
 
@@ -61,6 +64,7 @@ public final class TxnClient {
             timestamps: timestamps,
             reconnect: { () throws(KVClientError) in try NodeClient(address: address, timeout: timeout) })
         client.onePhaseCommit = true
+        client.startsWithRead = true
         return client
     }
 
@@ -80,6 +84,30 @@ public final class TxnClient {
     /// - Throws: ``KVClientError`` when no timestamp could be had.
     public func begin() throws(KVClientError) -> Transaction {
         Transaction(client: self, startTS: try timestamp())
+    }
+
+    /// Starts a transaction and reads `keys` in its snapshot. On a standalone node that is one round trip: the
+    /// node takes the start timestamp as it reads (`TMGET 0`). Elsewhere, or when the read meets a lock or a
+    /// commit being applied, it is ``begin()`` then ``Transaction/get(_:)-([[UInt8]])``, which wait and
+    /// resolve.
+    ///
+    /// - Returns: The transaction and the values of `keys`, in order (nil: absent).
+    /// - Throws: As ``begin()`` and ``Transaction/get(_:)-([[UInt8]])``.
+    public func begin(reading keys: [[UInt8]]) throws(KVClientError) -> (transaction: Transaction, values: [[UInt8]?]) {
+        if startsWithRead, !keys.isEmpty, keys.count <= TxnBatchRead.maxKeys {
+            do throws(KVClientError) {
+                let response = try transport.send(.batchGet(keys: keys, startTS: 0))
+                let answer: TxnBatchRead
+                do { answer = try TxnBatchRead(parsing: response, keys: keys) } catch { throw KVClientError(error) }
+                return (Transaction(client: self, startTS: answer.startTS), answer.rows.map(\.value))
+            } catch {
+                if error.kind == .server(.notSupported) || error.kind == .server(.unknownCommand) { startsWithRead = false }
+                if error.isConnectionFailure || error.kind == .outcomeUnknown { transportFailed() }
+                // Otherwise a lock or a pending commit in the way: the way below waits for it or resolves it.
+            }
+        }
+        let transaction = try begin()
+        return (transaction, try transaction.get(keys))
     }
 
     /// A fresh timestamp, through the shared batcher if there is one.

@@ -4,6 +4,11 @@ public enum TxnRequest: Sendable, Hashable {
     /// `TGET key start_ts` → `VALUE v` / `NIL` as of `start_ts`, or `ERR LOCKED` when an older transaction
     /// holds a lock on the key.
     case get(key: [UInt8], startTS: UInt64)
+    /// `TMGET start_ts key…` → `ROW start_ts=N`, then `ROW key value` (`ROW key` when absent) per key in the
+    /// order given, `END` (see ``TxnBatchRead``); `ERR LOCKED` for the first key an older transaction holds
+    /// a lock on. `start_ts` 0 on a standalone node: read at a timestamp the node takes from its oracle as it
+    /// reads (a transaction's start and first read in one round trip); the answer's first row says which.
+    case batchGet(keys: [[UInt8]], startTS: UInt64)
     /// `TSCAN start end start_ts [LIMIT n] [KEYSONLY]` → `ROW key value`… `END [MORE]` as of `start_ts`.
     case scan(TxnScan)
     /// `PREWRITE primary start_ts ttl_ms mutation…` (mutation: `PUT key value`, `DEL key`, `LOCK key`) →
@@ -37,15 +42,22 @@ public enum TxnRequest: Sendable, Hashable {
     /// Whether it only reads.
     public var readsData: Bool {
         switch self {
-        case .get, .scan: true
+        case .get, .batchGet, .scan: true
         default: false
         }
+    }
+
+    /// Whether it reads at a timestamp the node takes as it reads (`TMGET 0`).
+    public var readsAtFreshTimestamp: Bool {
+        if case .batchGet(_, 0) = self { return true }
+        return false
     }
 
     /// The request's verb, for messages.
     public var verb: String {
         switch self {
         case .get: "TGET"
+        case .batchGet: "TMGET"
         case .scan: "TSCAN"
         case .prewrite: "PREWRITE"
         case .commit: "COMMIT"
@@ -70,6 +82,7 @@ public enum TxnRequest: Sendable, Hashable {
     public var keys: [[UInt8]] {
         switch self {
         case .get(let key, _): [key]
+        case .batchGet(let keys, _): keys
         case .scan(let scan): [scan.start]
         case .prewrite(let prewrite): prewrite.mutations.map(\.key)
         case .commit(_, _, let keys), .rollback(_, let keys), .resolve(_, _, let keys), .gc(_, _, let keys): keys
@@ -254,6 +267,14 @@ extension TxnRequest {
             let request = TxnRequest.get(key: try reader.key(), startTS: try reader.timestamp("start_ts"))
             try reader.finish()
             return request
+        case "TMGET":
+            reader.usage = "TMGET start_ts key... (start_ts 0: a fresh one, on a standalone node)"
+            let startTS = try reader.timestamp("start_ts")
+            let keys = try reader.keys(atLeastOne: true)
+            guard keys.count <= TxnBatchRead.maxKeys else {
+                throw ProtocolError(.badArgument, "TMGET reads at most \(TxnBatchRead.maxKeys) keys")
+            }
+            return .batchGet(keys: keys, startTS: startTS)
         case "TSCAN":
             reader.usage = "TSCAN start end start_ts [LIMIT n] [KEYSONLY] (\"\" for an open end)"
             var scan = TxnScan(start: try reader.bytes(), end: try reader.bytes(), startTS: try reader.timestamp("start_ts"))
@@ -374,6 +395,9 @@ extension TxnRequest {
             word("TGET")
             token(key)
             word(" \(startTS)")
+        case .batchGet(let keys, let startTS):
+            word("TMGET \(startTS)")
+            keys.forEach(token)
         case .scan(let scan):
             word("TSCAN")
             token(scan.start)

@@ -268,6 +268,24 @@ extension RaftStore: NodeService {
                 }
             }
         }
+        // `TMGET 0` takes its timestamp first, before the memory locks are checked and the published state is
+        // copied below — as a client asking TSO before reading would.
+        func readsAtFreshTimestamp(_ request: Request) -> Bool {
+            if case .txn(let txnRequest) = request.withoutContext.request { return txnRequest.readsAtFreshTimestamp }
+            return false
+        }
+        if requests.contains(where: readsAtFreshTimestamp) {
+            return requests.map { request in
+                let (inner, context) = request.withoutContext
+                guard case .txn(let txnRequest) = inner, txnRequest.readsAtFreshTimestamp else { return read([request])[0] }
+                do throws(ProtocolError) {
+                    let fresh = Request.txn(try withFreshTimestamp(txnRequest))
+                    return read([context.map { .inRegion($0, fresh) } ?? fresh])[0]
+                } catch {
+                    return .error(error)
+                }
+            }
+        }
         // Checked before the published changes are copied: a memory lock found gone was dropped after the
         // round with its commit was published, so the copy below holds the commit.
         // (Raw reads, the hot path, skip this.)

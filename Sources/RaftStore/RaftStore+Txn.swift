@@ -31,7 +31,13 @@ extension RaftStore {
 
     /// Answers a transactional read from the applied state, within `region`'s keys when given. A snapshot
     /// below the GC safe point may have lost versions: it is refused.
-    func answerTxnRead(_ request: TxnRequest, from reader: AppliedStateReader, in region: Region? = nil) throws -> Response {
+    func answerTxnRead(_ asked: TxnRequest, from reader: AppliedStateReader, in region: Region? = nil) throws -> Response {
+        // `TMGET 0` inside a write submission (the loop's own state, newer than any published copy): taken here.
+        let request: TxnRequest
+        switch Result(catching: { () throws(ProtocolError) in try withFreshTimestamp(asked) }) {
+        case .success(let fresh): request = fresh
+        case .failure(let refusal): return .error(refusal)
+        }
         if let refusal = tooOld(request) ?? waitsForOnePhaseCommit(request) { return .error(refusal) }
         return try TxnExecutor(snapshot: reader, lower: region?.startKey ?? [], upper: region?.endKey ?? []).read(request)
     }
@@ -41,6 +47,7 @@ extension RaftStore {
         let startTS: UInt64
         switch request {
         case .get(_, let ts): startTS = ts
+        case .batchGet(_, let ts) where ts > 0: startTS = ts
         case .scan(let scan): startTS = scan.startTS
         case .prewrite(let prewrite): startTS = prewrite.startTS
         case .commitOnePhase(let ts, _, _): startTS = ts
@@ -133,6 +140,8 @@ extension RaftStore {
         // `.max`: the commit timestamp is being taken and may turn out below the read's.
         case .get(let key, let startTS):
             blocked = pending[key].map { $0 == .max || $0 <= startTS } ?? false
+        case .batchGet(let keys, let startTS):
+            blocked = keys.contains { pending[$0].map { $0 == .max || $0 <= startTS } ?? false }
         case .scan(let scan):
             blocked = pending.contains { key, commitTS in
                 (commitTS == .max || commitTS <= scan.startTS) && !key.lexicographicallyPrecedes(scan.start)
@@ -142,6 +151,22 @@ extension RaftStore {
             blocked = false
         }
         return blocked ? ProtocolError(.serverBusy, "a commit of the key is being applied; retry") : nil
+    }
+
+    /// `request` (`TMGET 0`) at a timestamp taken now from a standalone node's oracle.
+    ///
+    /// - Throws: ``ProtocolError``: `NOT_SUPPORTED` in a cluster (timestamps are kvsched's), `STORAGE` when
+    ///   no timestamp could be taken.
+    func withFreshTimestamp(_ request: TxnRequest) throws(ProtocolError) -> TxnRequest {
+        guard case .batchGet(let keys, 0) = request else { return request }
+        guard cluster == nil else {
+            throw ProtocolError(.notSupported, "TMGET 0 needs a standalone node: in a cluster timestamps come from kvsched")
+        }
+        do {
+            return .batchGet(keys: keys, startTS: try nextTimestamps(count: 1))
+        } catch {
+            throw ProtocolError(.storage, "no timestamp: \(error)")
+        }
     }
 
     /// `TSO [n]` on a standalone node, which has no kvsched: the node's own oracle, its high-water mark kept
@@ -290,11 +315,31 @@ extension RaftStore {
 }
 
 extension AppliedStateReader: MvccSnapshot {
-    /// The first pair in `[lower, upper)` of the applied state.
+    /// The first pair in `[lower, upper)` of the applied state: the smallest key any layer or LMDB has there,
+    /// valued by the newest layer that mentions it (past it when that layer deleted it). The MVCC reader
+    /// seeks this way several times per key, so it skips the general scan's merging and allocations.
     public func first(from lower: [UInt8], below upper: [UInt8]) throws -> (key: [UInt8], value: [UInt8])? {
-        let (rows, _) = try scan(ScanRequest(start: lower, end: upper, limit: 1))
-        guard let row = rows.first, let value = row.value else { return nil }
-        return (row.key, value)
+        let range = KeyRange(lower: lower, upper: upper.isEmpty ? nil : upper)
+        return try txn.withIterator(range: range) { (stored: inout EngineIterator) throws -> (key: [UInt8], value: [UInt8])? in
+            var from = lower
+            var storedPair = try stored.next()
+            while true {
+                // The newest layer's word on the smallest key any layer has from `from` on.
+                var layered: (key: [UInt8], value: [UInt8]?)?
+                for layer in layers {
+                    let position = layer.lowerBound(from)
+                    guard position < layer.count else { continue }
+                    let key = layer.keys[position]
+                    guard range.contains(key) else { continue }
+                    if layered == nil || ByteOrder.precedes(key, layered!.key) { layered = (key, layer.values[position]) }
+                }
+                while let pair = storedPair, ByteOrder.precedes(pair.key, from) { storedPair = try stored.next() }
+                guard let candidate = layered else { return storedPair.map { ($0.key, $0.value) } }
+                if let pair = storedPair, ByteOrder.precedes(pair.key, candidate.key) { return (pair.key, pair.value) }
+                if let value = candidate.value { return (candidate.key, value) }
+                from = candidate.key + [0]  // deleted, not yet flushed: look past it
+            }
+        }
     }
 }
 

@@ -41,6 +41,18 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
             switch request {
             case .get(let key, let startTS):
                 return try reader.value(key, at: startTS).map(Response.value) ?? .notFound
+            case .batchGet(let keys, let startTS):
+                // Every key within the range (one region's): the node checked the first only.
+                for key in keys {
+                    let stored = TxnKeys.base(key)
+                    if stored.lexicographicallyPrecedes(lower) || (!upper.isEmpty && !stored.lexicographicallyPrecedes(upper)) {
+                        throw ProtocolError(.keyNotInRegion, "key \(ProtocolToken.encodeString(key)) of the TMGET is outside the region")
+                    }
+                }
+                var rows: [ScanRow] = []
+                rows.reserveCapacity(keys.count)
+                for key in keys { rows.append(ScanRow(key: key, value: try reader.value(key, at: startTS))) }
+                return TxnBatchRead(startTS: startTS, rows: rows).response
             case .scan(let scan):
                 var from = TxnKeys.base(scan.start)
                 if from.lexicographicallyPrecedes(lower) { from = lower }
@@ -64,7 +76,7 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
         do {
             let response: Response
             switch request {
-            case .get, .scan:
+            case .get, .batchGet, .scan:
                 return Outcome(response: try read(request), changes: [])
             case .prewrite(let prewrite):
                 try self.prewrite(prewrite, into: &changes)

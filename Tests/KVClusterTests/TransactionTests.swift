@@ -121,6 +121,12 @@ extension ClusterTests {
         #expect(throws: KVClientError.self) {
             try transport.send(.commitOnePhase(startTS: writerStart, commitTS: 0, mutations: [TxnMutation(.put, key: bytes("dirty"), value: [])]))
         }
+        // So is a read at a timestamp the node takes itself; at a given one, TMGET reads like TGET.
+        let refusal = #expect(throws: KVClientError.self) { try transport.send(.batchGet(keys: [bytes("dirty")], startTS: 0)) }
+        #expect(refusal?.kind == .server(.notSupported))
+        let read = try TxnBatchRead(parsing: try transport.send(.batchGet(keys: [bytes("dirty"), bytes("counter")], startTS: writerStart)),
+                                    keys: [bytes("dirty"), bytes("counter")])
+        #expect(read.rows.map(\.value) == [bytes("clean"), bytes("0")])
         _ = try transport.send(.prewrite(TxnPrewrite(
             primary: bytes("dirty"), startTS: writerStart, ttl: 20_000, mutations: [TxnMutation(.put, key: bytes("dirty"), value: bytes("uncommitted"))])))
         let seen = LockedList()

@@ -254,6 +254,27 @@ struct TxnExecutorTests {
         #expect(try store.get("f", at: 72) == value("p"))
     }
 
+    @Test("TMGET reads every key at its timestamp, stops at a lock, and refuses keys outside the range")
+    func batchGet() throws {
+        let store = try TxnStore()
+        #expect(try store.prewrite([("a", "1"), ("b", "")], at: 10) == .ok)
+        #expect(try store.commit(["a", "b"], start: 10, commit: 20) == .ok)
+        #expect(try store.prewrite([("c", "3")], at: 30) == .ok)
+        let keys = ["b", "a", "z"].map { Array($0.utf8) }
+        let read = try TxnBatchRead(parsing: try store.run(.batchGet(keys: keys, startTS: 25)), keys: keys)
+        #expect(read.startTS == 25)
+        #expect(read.rows.map(\.value) == [[], Array("1".utf8), nil])
+        #expect(try TxnBatchRead(parsing: try store.run(.batchGet(keys: keys, startTS: 19)), keys: keys).rows.allSatisfy { $0.value == nil })
+        // c's lock (started at 30) blocks a read at 30 or later, not one before.
+        #expect(code(try store.run(.batchGet(keys: [Array("a".utf8), Array("c".utf8)], startTS: 31))) == .locked)
+        #expect(throws: Never.self) { try TxnBatchRead(parsing: try store.run(.batchGet(keys: [Array("c".utf8)], startTS: 29)), keys: [Array("c".utf8)]) }
+        let bounded = try store.environment.read { txn in
+            try TxnExecutor(snapshot: LMDBSnapshot(txn: txn), lower: TxnKeys.base(Array("a".utf8)), upper: TxnKeys.base(Array("b".utf8)))
+                .read(.batchGet(keys: [Array("a".utf8), Array("b".utf8)], startTS: 25))
+        }
+        #expect(code(bounded) == .keyNotInRegion)
+    }
+
     @Test("scans return the snapshot's rows in key order and stop at a lock")
     func scans() throws {
         let store = try TxnStore()

@@ -66,6 +66,8 @@ struct TxnKeysTests {
     func requestRoundTrip() throws {
         let requests: [TxnRequest] = [
             .get(key: Array("k".utf8), startTS: 10),
+            .batchGet(keys: [Array("a".utf8), [0xFF, 0x20], Array("a b".utf8)], startTS: 0),
+            .batchGet(keys: [Array("k".utf8)], startTS: 10),
             .scan(TxnScan(start: [], end: Array("z z".utf8), startTS: 11, limit: 5, keysOnly: true)),
             .prewrite(TxnPrewrite(primary: Array("p".utf8), startTS: 12, ttl: 3000, mutations: [
                 TxnMutation(.put, key: Array("p".utf8), value: Array("v 1".utf8)), TxnMutation(.delete, key: [0xFF, 0]),
@@ -88,5 +90,16 @@ struct TxnKeysTests {
         #expect(throws: ProtocolError.self) { try Request.parse(Array("PREWRITE p 5 100 PUT k 1 DEL k".utf8)[...]) }
         #expect(throws: ProtocolError.self) { try Request.parse(Array("PREWRITE p 5 100".utf8)[...]) }
         #expect(throws: ProtocolError.self) { try Request.parse(Array("TGET k -1".utf8)[...]) }
+        #expect(throws: ProtocolError.self) { try Request.parse(Array("TMGET 5".utf8)[...]) }
+        let tooMany = "TMGET 5" + String(repeating: " k", count: TxnBatchRead.maxKeys + 1)
+        #expect(throws: ProtocolError.self) { try Request.parse(Array(tooMany.utf8)[...]) }
+        // The answer: the timestamp first, then a row per key in order, absent keys without a value.
+        let answer = TxnBatchRead(startTS: 42, rows: [ScanRow(key: Array("a".utf8), value: []), ScanRow(key: Array("b".utf8), value: nil)])
+        var assembler = ResponseAssembler()
+        var parsed: Response?
+        for line in answer.response.encoded.split(separator: 0x0A) { parsed = try assembler.feed(line[...]) }
+        #expect(try TxnBatchRead(parsing: #require(parsed), keys: [Array("a".utf8), Array("b".utf8)]) == answer)
+        #expect(throws: ProtocolError.self) { try TxnBatchRead(parsing: answer.response, keys: [Array("a".utf8)]) }
+        #expect(throws: ProtocolError.self) { try TxnBatchRead(parsing: .rows([], more: false), keys: []) }
     }
 }

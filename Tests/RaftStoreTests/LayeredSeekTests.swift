@@ -1,0 +1,58 @@
+import KVEngine
+import KVTestSupport
+@testable import RaftStore
+import Testing
+
+@Suite("Seeking the first pair over unflushed layers and LMDB")
+struct LayeredSeekTests {
+    @Test("first(from:below:) agrees with a model of layers over LMDB, deletions included", arguments: 0..<8)
+    func agreesWithModel(seed: UInt64) throws {
+        let directory = TemporaryDirectory(prefix: "layered-seek")
+        let environment = try Environment(path: directory.file("data"))
+        var random = SeededGenerator(seed: seed)
+        func key() -> [UInt8] { Array("k\(Int.random(in: 10..<60, using: &random))".utf8) }
+        // LMDB at the bottom, then three layers, oldest first; the model applies them in that order.
+        var model: [[UInt8]: [UInt8]] = [:]
+        try environment.write { txn in
+            for _ in 0..<25 {
+                let (k, v) = (key(), Array("lmdb\(Int.random(in: 0..<99, using: &random))".utf8))
+                try txn.put(v, for: k)
+                model[k] = v
+            }
+        }
+        var layers: [ChangeLayer] = []
+        for level in 0..<3 {
+            var changes: [[UInt8]: [UInt8]?] = [:]
+            for _ in 0..<15 {
+                let k = key()
+                let value: [UInt8]? = Bool.random(using: &random) ? nil : Array("layer\(level)".utf8)
+                changes[k] = .some(value)
+            }
+            for (k, v) in changes { model[k] = v }
+            layers.insert(ChangeLayer(changes: changes), at: 0)  // newest first
+        }
+        let sorted = model.keys.sorted { ByteOrder.precedes($0, $1) }
+        try environment.read { txn in
+            let reader = AppliedStateReader(layers: layers, txn: txn)
+            for _ in 0..<200 {
+                var lower = key()
+                var upper = Int.random(in: 0..<4, using: &random) == 0 ? [] : key()
+                if !upper.isEmpty && ByteOrder.precedes(upper, lower) { swap(&lower, &upper) }
+                let expected = sorted.first { !ByteOrder.precedes($0, lower) && (upper.isEmpty || ByteOrder.precedes($0, upper)) }
+                let found = try reader.first(from: lower, below: upper)
+                #expect(found?.key == expected, "seed \(seed): [\(lower), \(upper))")
+                #expect(found?.value == expected.flatMap { model[$0] })
+            }
+        }
+    }
+
+    @Test("byte order: shorter prefixes first, then by unsigned bytes")
+    func byteOrder() {
+        #expect(ByteOrder.precedes([], [0]))
+        #expect(ByteOrder.precedes([1], [1, 0]))
+        #expect(ByteOrder.precedes([0x7F], [0x80]))
+        #expect(!ByteOrder.precedes([2], [1, 9]))
+        #expect(ByteOrder.compare([1, 2], [1, 2]) == 0)
+        #expect(!ByteOrder.precedes([1, 2], [1, 2]))
+    }
+}
