@@ -172,30 +172,50 @@ public final class ClusterClient {
         return groups.compactMap { words in (try? ProtocolFields(parsing: words)).flatMap { try? Region(fields: $0) } }
     }
 
-    /// Answers `requests` in order, sending those about keys pipelined per region: the requests bound for one
-    /// region go out together on its leader's connection (as cached), each with the region's context, then
-    /// their answers are read; then the next region's. (Per region, not per node: a node refuses one burst of
-    /// writes that spans several of its regions.) A request refused for routing (`NOT_LEADER`, `EPOCH_NOT_MATCH`, ...) is
-    /// sent again on its own through ``call(_:)`` — unless a later request of the same batch is about the same
-    /// key, whose order it must not overtake: then the refusal is its answer. Scans and requests about no
-    /// key go through ``call(_:)`` one at a time. A write whose answer is lost is `outcomeUnknown`, never
-    /// resent.
+    /// Answers `requests` in order, sending those about keys pipelined per node: the requests bound for one
+    /// leader go out together on its connection (as cached), each with its region's context and grouped by
+    /// region — the node submits each region's run on its own — then their answers are read; then the next
+    /// node's. A request refused for routing (`NOT_LEADER`, `EPOCH_NOT_MATCH`, ...) is sent again on its own
+    /// through ``call(_:)`` — unless a later request of the same batch is about the same key, whose order it
+    /// must not overtake: then the refusal is its answer. Scans, splits and requests about no key go through
+    /// ``call(_:)`` alone, after the requests before them and before those after them. A write whose answer
+    /// is lost is `outcomeUnknown`, never resent.
     public func callPipelined(_ requests: [Request]) -> [Result<Response, KVClientError>] {
         var results = [Result<Response, KVClientError>?](repeating: nil, count: requests.count)
-        var groups: [(address: String, items: [(index: Int, context: RegionContext)])] = []
-        var groupOfRegion: [UInt64: Int] = [:]
-        for (index, request) in requests.enumerated() {
-            guard let key = request.routingKey, !request.isScan, let region = try? route(key), !region.leaderAddress.isEmpty else {
-                continue
+        var start = 0
+        while start < requests.count {
+            var end = start
+            while end < requests.count, requests[end].routingKey != nil, !requests[end].isScan, !requests[end].goesAlone {
+                end += 1
             }
-            let group = groupOfRegion[region.region.id] ?? {
+            pipeline(requests, start..<end, into: &results)
+            if end < requests.count {
+                results[end] = Result { () throws(KVClientError) in try call(requests[end]) }
+                end += 1
+            }
+            start = end
+        }
+        return results.map { $0! }
+    }
+
+    /// ``callPipelined(_:)`` for a run of requests about keys: every one answered when it returns.
+    private func pipeline(_ requests: [Request], _ run: Range<Int>, into results: inout [Result<Response, KVClientError>?]) {
+        var groups: [(address: String, items: [(index: Int, context: RegionContext)])] = []
+        var groupOfAddress: [String: Int] = [:]
+        var firstSeen: [UInt64: Int] = [:]
+        for index in run {
+            guard let key = requests[index].routingKey, let region = try? route(key), !region.leaderAddress.isEmpty else { continue }
+            let group = groupOfAddress[region.leaderAddress] ?? {
                 groups.append((region.leaderAddress, []))
-                groupOfRegion[region.region.id] = groups.count - 1
+                groupOfAddress[region.leaderAddress] = groups.count - 1
                 return groups.count - 1
             }()
+            if firstSeen[region.region.id] == nil { firstSeen[region.region.id] = index }
             groups[group].items.append((index, RegionContext(region.region)))
         }
-        for group in groups {
+        for var group in groups {
+            // Each region's requests together (a key stays in input order: it has one region).
+            group.items.sort { (firstSeen[$0.context.regionID]!, $0.index) < (firstSeen[$1.context.regionID]!, $1.index) }
             guard let connection = try? connect(group.address) else { continue }
             var sent = 0
             for item in group.items {
@@ -233,7 +253,7 @@ public final class ClusterClient {
             for (position, answer) in answers.enumerated() where answer != nil && !refused(position) {
                 results[group.items[position].index] = .success(answer!)
             }
-            // A refused request is sent again on its own, after the batch's other groups, in input order; the
+            // A refused request is sent again on its own, after the run's other groups, in input order; the
             // later requests about the same key that succeeded must not appear to precede it: reads are sent
             // again after it too, and if a later write already applied, the refusal stands as the answer.
             for position in answers.indices where refused(position) {
@@ -250,8 +270,8 @@ public final class ClusterClient {
                 }
             }
         }
-        return results.enumerated().map { index, result in
-            result ?? Result { () throws(KVClientError) in try call(requests[index]) }
+        for index in run where results[index] == nil {
+            results[index] = Result { () throws(KVClientError) in try call(requests[index]) }
         }
     }
 
@@ -459,6 +479,12 @@ extension Request {
 
     var isScan: Bool {
         if case .scan = self { return true }
+        return false
+    }
+
+    /// Whether it must travel alone: a node refuses a `SPLIT` pipelined with other requests.
+    var goesAlone: Bool {
+        if case .split = self { return true }
         return false
     }
 

@@ -130,23 +130,44 @@ final class ConnectionHandler: ChannelInboundHandler {
         if !pendingWrites.isEmpty {
             let writes = pendingWrites
             pendingWrites.removeAll(keepingCapacity: true)
-            submissionsInFlight += 1
-            let sequences = writes.map(\.sequence)
-            let loopBound = NIOLoopBound(self, eventLoop: context!.eventLoop)
-            let eventLoop = context!.eventLoop
-            let submission = WriteSubmission(
-                requests: writes.map(\.request), scheduleOnSubmitter: { eventLoop.execute($0) },
-                scheduleOnWriteLoop: { [writeLoop] in writeLoop.execute($0) }
-            ) { answers in
-                if eventLoop.inEventLoop {
-                    loopBound.value.completeSubmission(sequences: sequences, answers: answers)
-                } else {
-                    eventLoop.execute { loopBound.value.completeSubmission(sequences: sequences, answers: answers) }
-                }
+            // One submission per run of requests naming the same region — each region's writes go through its
+            // own log, so a client may pipeline requests for several regions of this node on one connection —
+            // and a SPLIT alone. Answers still go out in request order (the slots).
+            var runStart = 0
+            for i in writes.indices where i + 1 == writes.count || !Self.shareSubmission(writes[i].request, writes[i + 1].request) {
+                submit(writes[runStart...i])
+                runStart = i + 1
             }
-            store.submit(submission)
         }
         pauseReadingIfBacklogged()
+    }
+
+    private func submit(_ writes: ArraySlice<(sequence: Int, request: Request)>) {
+        submissionsInFlight += 1
+        let sequences = writes.map(\.sequence)
+        let loopBound = NIOLoopBound(self, eventLoop: context!.eventLoop)
+        let eventLoop = context!.eventLoop
+        let submission = WriteSubmission(
+            requests: writes.map(\.request), scheduleOnSubmitter: { eventLoop.execute($0) },
+            scheduleOnWriteLoop: { [writeLoop] in writeLoop.execute($0) }
+        ) { answers in
+            if eventLoop.inEventLoop {
+                loopBound.value.completeSubmission(sequences: sequences, answers: answers)
+            } else {
+                eventLoop.execute { loopBound.value.completeSubmission(sequences: sequences, answers: answers) }
+            }
+        }
+        store.submit(submission)
+    }
+
+    /// Whether two consecutive requests may share a submission: they name the same region (or neither names
+    /// one) and neither is a `SPLIT`, which a store takes alone.
+    static func shareSubmission(_ first: Request, _ second: Request) -> Bool {
+        let (a, contextA) = first.withoutContext
+        let (b, contextB) = second.withoutContext
+        if case .split = a { return false }
+        if case .split = b { return false }
+        return contextA?.regionID == contextB?.regionID
     }
 
     private func completeSubmission(sequences: [Int], answers: [Response]) {

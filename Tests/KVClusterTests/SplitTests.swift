@@ -166,5 +166,28 @@ extension ClusterTests {
             return true
         }
         #expect(bounded == sorted.filter { $0.utf8.lexicographicallyPrecedes("k2".utf8) })
+        // One burst on one connection with writes and reads for two regions of the same leader: the node
+        // submits each region's run on its own (it used to refuse the burst as spanning regions).
+        var burstAnswers: [Response] = []
+        LocalCluster.wait(timeout: 10) {
+            guard let regions = try? cluster.schedulerClient().regions(),
+                let led = Dictionary(grouping: regions.filter { !$0.leaderAddress.isEmpty }, by: \.leaderAddress).first(where: { $0.value.count >= 2 }),
+                let connection = try? LineConnection(to: .unix(path: led.key))
+            else { return false }
+            let (left, right) = (led.value[0].region, led.value[1].region)
+            let leftKey = left.startKey + bytes("burst")
+            let rightKey = right.startKey + bytes("burst")
+            let burst: [Request] = [
+                .inRegion(RegionContext(left), .put(key: leftKey, value: bytes("L"))),
+                .inRegion(RegionContext(right), .put(key: rightKey, value: bytes("R"))),
+                .inRegion(RegionContext(left), .get(key: leftKey)),
+                .inRegion(RegionContext(right), .get(key: rightKey)),
+            ]
+            guard (try? connection.send(burst.flatMap(\.encoded))) != nil else { return false }
+            burstAnswers = burst.compactMap { _ in try? connection.readResponse() }
+            // A leader that moved meanwhile answers NOT_LEADER: ask again.
+            return !burstAnswers.contains { if case .error(let error) = $0 { return error.code == .notLeader }; return false }
+        }
+        #expect(burstAnswers == [.ok, .ok, .value(bytes("L")), .value(bytes("R"))])
     }
 }
