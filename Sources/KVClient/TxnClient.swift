@@ -102,7 +102,8 @@ public final class TxnClient {
                 return (Transaction(client: self, startTS: answer.startTS), answer.rows.map(\.value))
             } catch {
                 if error.kind == .server(.notSupported) || error.kind == .server(.unknownCommand) { startsWithRead = false }
-                if error.isConnectionFailure || error.kind == .outcomeUnknown { transportFailed() }
+                // A connection failure, or an answer not understood (the stream may be out of step): a new one.
+                if error.isConnectionFailure || error.kind == .outcomeUnknown || error.kind == .badResponse { transportFailed() }
                 // Otherwise a lock or a pending commit in the way: the way below waits for it or resolves it.
             }
         }

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Byte-wise key order (LMDB's default order), with `memcmp`: the generic `lexicographicallyPrecedes` walks

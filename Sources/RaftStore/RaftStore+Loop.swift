@@ -214,6 +214,7 @@ extension RaftStore {
             return
         }
         var submission = submission
+        giveFreshTimestamps(&submission)
         var requests = submission.requests
         for request in requests {
             // A prewrite below the GC safe point could miss conflicts whose records were collected.
@@ -246,7 +247,7 @@ extension RaftStore {
                 return
             }
         }
-        if requests.contains(where: { $0.key.map { !peer.region.contains($0) } ?? false }) {
+        if requests.contains(where: { $0.keys.contains { !peer.region.contains($0) } }) {
             answerAll(submission, .error(ProtocolError(.keyNotInRegion, "the requests span several regions; send them separately")))
             return
         }
@@ -581,6 +582,16 @@ extension Request {
         case .txn(let request): request.keys.first.map(TxnKeys.base)
         case .inRegion(_, let request): request.key
         default: nil
+        }
+    }
+
+    /// Every key it is about, as stored (a transactional request's keys in the transactional key space; a
+    /// scan's start).
+    var keys: [[UInt8]] {
+        switch self {
+        case .txn(let request): request.keys.map(TxnKeys.base)
+        case .inRegion(_, let request): request.keys
+        default: key.map { [$0] } ?? []
         }
     }
 

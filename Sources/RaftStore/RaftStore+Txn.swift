@@ -31,12 +31,13 @@ extension RaftStore {
 
     /// Answers a transactional read from the applied state, within `region`'s keys when given. A snapshot
     /// below the GC safe point may have lost versions: it is refused.
-    func answerTxnRead(_ asked: TxnRequest, from reader: AppliedStateReader, in region: Region? = nil) throws -> Response {
-        // `TMGET 0` inside a write submission (the loop's own state, newer than any published copy): taken here.
-        let request: TxnRequest
-        switch Result(catching: { () throws(ProtocolError) in try withFreshTimestamp(asked) }) {
-        case .success(let fresh): request = fresh
-        case .failure(let refusal): return .error(refusal)
+    func answerTxnRead(_ request: TxnRequest, from reader: AppliedStateReader, in region: Region? = nil) throws -> Response {
+        // `TMGET 0` got its timestamp before any reader existed (read(), or propose() for reads the loop
+        // answers): taking one here could write the oracle's mark to LMDB inside a read transaction.
+        if request.readsAtFreshTimestamp {
+            return .error(cluster != nil
+                ? ProtocolError(.notSupported, "TMGET 0 needs a standalone node: in a cluster timestamps come from kvsched")
+                : ProtocolError(.internalError, "TMGET 0 reached the reader without its timestamp"))
         }
         if let refusal = tooOld(request) ?? waitsForOnePhaseCommit(request) { return .error(refusal) }
         return try TxnExecutor(snapshot: reader, lower: region?.startKey ?? [], upper: region?.endKey ?? []).read(request)
@@ -151,6 +152,20 @@ extension RaftStore {
             blocked = false
         }
         return blocked ? ProtocolError(.serverBusy, "a commit of the key is being applied; retry") : nil
+    }
+
+    /// Gives the `TMGET 0` reads of a submission their timestamps (a standalone node's; a cluster's are
+    /// refused when answered), before the loop opens any reader to answer them: they are answered later, at
+    /// a state at least as new as the one when the timestamp was taken.
+    func giveFreshTimestamps(_ submission: inout WriteSubmission) {
+        guard cluster == nil else { return }
+        for i in submission.requests.indices {
+            let (request, context) = submission.requests[i].withoutContext
+            guard case .txn(let txnRequest) = request, txnRequest.readsAtFreshTimestamp,
+                let fresh = try? withFreshTimestamp(txnRequest)
+            else { continue }
+            submission.requests[i] = context.map { .inRegion($0, .txn(fresh)) } ?? .txn(fresh)
+        }
     }
 
     /// `request` (`TMGET 0`) at a timestamp taken now from a standalone node's oracle.

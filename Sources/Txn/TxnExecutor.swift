@@ -51,7 +51,16 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
                 }
                 var rows: [ScanRow] = []
                 rows.reserveCapacity(keys.count)
-                for key in keys { rows.append(ScanRow(key: key, value: try reader.value(key, at: startTS))) }
+                var bytes = 0
+                for key in keys {
+                    let value = try reader.value(key, at: startTS)
+                    bytes += key.count + (value?.count ?? 0)
+                    // One answer is built in memory: as large as a scan page at most.
+                    guard bytes <= ProtocolLimits.maxScanBytes else {
+                        throw ProtocolError(.badArgument, "the values of the TMGET exceed \(ProtocolLimits.maxScanBytes) bytes; read fewer keys at once")
+                    }
+                    rows.append(ScanRow(key: key, value: value))
+                }
                 return TxnBatchRead(startTS: startTS, rows: rows).response
             case .scan(let scan):
                 var from = TxnKeys.base(scan.start)

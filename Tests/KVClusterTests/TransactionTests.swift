@@ -127,6 +127,19 @@ extension ClusterTests {
         let read = try TxnBatchRead(parsing: try transport.send(.batchGet(keys: [bytes("dirty"), bytes("counter")], startTS: writerStart)),
                                     keys: [bytes("dirty"), bytes("counter")])
         #expect(read.rows.map(\.value) == [bytes("clean"), bytes("0")])
+        // Sent to a node without a region context, a TMGET whose keys lie in two regions is refused, not
+        // answered partly from a region the node may not lead.
+        var spanning: Response?
+        LocalCluster.wait(timeout: 10) {
+            guard let leader = try? cluster.leaderIndex(),
+                let answer = try? cluster.nodeClient(leader).connection.call(.txn(.batchGet(keys: [bytes("counter"), bytes("x")], startTS: writerStart)))
+            else { return false }
+            spanning = answer
+            if case .error(let error) = answer, error.code == .notLeader { return false }
+            return true
+        }
+        guard case .error(let spanRefusal) = spanning else { Issue.record("answered: \(String(describing: spanning))"); return }
+        #expect(spanRefusal.code == .keyNotInRegion)
         _ = try transport.send(.prewrite(TxnPrewrite(
             primary: bytes("dirty"), startTS: writerStart, ttl: 20_000, mutations: [TxnMutation(.put, key: bytes("dirty"), value: bytes("uncommitted"))])))
         let seen = LockedList()

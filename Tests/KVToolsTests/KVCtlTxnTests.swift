@@ -243,6 +243,16 @@ struct KVCtlTxnTests {
             Issue.record("TMGET at a given timestamp did not answer rows")
             return
         }
+        // Pipelined behind a write, TMGET 0 is answered by the store loop: the timestamp is taken when the
+        // burst is proposed, and the read sees the write before it.
+        let burst: [Request] = [.txn(.prewrite(TxnPrewrite(
+            primary: bytes("d"), startTS: try oracle.timestamp(), ttl: 100, mutations: [TxnMutation(.put, key: bytes("d"), value: bytes("y"))]))),
+            .txn(.batchGet(keys: [bytes("a")], startTS: 0))]
+        try connection.send(burst.flatMap(\.encoded))
+        #expect(try connection.readResponse() == .ok)
+        let pipelined = try TxnBatchRead(parsing: try connection.readResponse(), keys: [bytes("a")])
+        #expect(pipelined.rows.map(\.value) == [bytes("3")])
+        #expect(pipelined.startTS > later.startTS)
     }
 
     @Test("refused one-phase commits leave no memory lock behind: the keys stay readable and writable")

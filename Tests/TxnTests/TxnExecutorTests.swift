@@ -273,6 +273,12 @@ struct TxnExecutorTests {
                 .read(.batchGet(keys: [Array("a".utf8), Array("b".utf8)], startTS: 25))
         }
         #expect(code(bounded) == .keyNotInRegion)
+        // One answer is at most a scan page's bytes.
+        let big = (0..<5).map { TxnMutation(.put, key: Array("big\($0)".utf8), value: [UInt8](repeating: 7, count: 1 << 20)) }
+        #expect(try store.run(.prewrite(TxnPrewrite(primary: big[0].key, startTS: 40, ttl: 100, mutations: big))) == .ok)
+        #expect(try store.run(.commit(startTS: 40, commitTS: 41, keys: big.map(\.key))) == .ok)
+        #expect(code(try store.run(.batchGet(keys: big.map(\.key), startTS: 42))) == .badArgument)
+        #expect(throws: Never.self) { try TxnBatchRead(parsing: try store.run(.batchGet(keys: Array(big.map(\.key).prefix(3)), startTS: 42)), keys: Array(big.map(\.key).prefix(3))) }
     }
 
     @Test("scans return the snapshot's rows in key order and stop at a lock")
