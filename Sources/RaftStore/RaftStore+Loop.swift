@@ -247,7 +247,7 @@ extension RaftStore {
                 return
             }
         }
-        if requests.contains(where: { $0.keys.contains { !peer.region.contains($0) } }) {
+        if requests.contains(where: { !$0.keysLie(in: peer.region) }) {
             answerAll(submission, .error(ProtocolError(.keyNotInRegion, "the requests span several regions; send them separately")))
             return
         }
@@ -585,13 +585,13 @@ extension Request {
         }
     }
 
-    /// Every key it is about, as stored (a transactional request's keys in the transactional key space; a
-    /// scan's start).
-    var keys: [[UInt8]] {
+    /// Whether every key it is about lies in `region`, as stored (a transactional request's keys in the
+    /// transactional key space; a scan's start).
+    func keysLie(in region: Region) -> Bool {
         switch self {
-        case .txn(let request): request.keys.map(TxnKeys.base)
-        case .inRegion(_, let request): request.keys
-        default: key.map { [$0] } ?? []
+        case .txn(let request): request.keys.allSatisfy { region.contains(TxnKeys.base($0)) }
+        case .inRegion(_, let request): request.keysLie(in: region)
+        default: key.map(region.contains) ?? true
         }
     }
 
