@@ -66,6 +66,7 @@ public struct MvccReader<Snapshot: MvccSnapshot> {
         while let (commitTS, record) = try write(key, atOrBefore: visibleAt) {
             switch record.kind {
             case .put:
+                if let short = record.shortValue { return short }
                 guard let value = try snapshot.get(TxnKeys.data(key, startTS: record.startTS)) else {
                     throw TxnCorruption("the value committed at \(commitTS) by transaction \(record.startTS) is missing")
                 }
@@ -131,6 +132,8 @@ public struct MvccReader<Snapshot: MvccSnapshot> {
                 if full { found.append(row.key) }  // nothing older is visible at or after the safe point
             case .put:
                 if full { found.append(row.key) }
+                // A short value goes with its record (in `values` mode it stays: it is inside a commit record).
+                guard record.shortValue == nil else { continue }
                 let value = TxnKeys.data(key, startTS: record.startTS)
                 if try snapshot.get(value) != nil { found.append(value) }  // gone already after a `values` pass
             case .delete:

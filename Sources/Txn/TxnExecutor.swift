@@ -178,8 +178,11 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
         var prewritten: [Change] = []
         try prewrite(TxnPrewrite(primary: mutations.first?.key ?? [], startTS: startTS, ttl: 0, mutations: mutations), into: &prewritten)
         for mutation in mutations {
-            changes.append((TxnKeys.write(mutation.key, commitTS: commitTS), WriteRecord(committing: mutation.kind, startTS: startTS).encoded()))
-            if mutation.kind == .put { changes.append((TxnKeys.data(mutation.key, startTS: startTS), mutation.value)) }
+            // A short value goes inside the write record: one stored record per key instead of two.
+            let short = mutation.kind == .put && mutation.value.count <= WriteRecord.maxShortValue
+            let record = WriteRecord(committing: mutation.kind, startTS: startTS, shortValue: short ? mutation.value : nil)
+            changes.append((TxnKeys.write(mutation.key, commitTS: commitTS), record.encoded()))
+            if mutation.kind == .put && !short { changes.append((TxnKeys.data(mutation.key, startTS: startTS), mutation.value)) }
         }
         return .ok(["commit_ts=\(commitTS)"])
     }

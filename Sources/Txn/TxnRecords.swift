@@ -74,27 +74,44 @@ public struct WriteRecord: Sendable, Hashable {
     public var kind: Kind
     /// The start timestamp of the transaction it records.
     public var startTS: UInt64
+    /// A put's value kept inside the record (TiKV's "short value"), so that reading it takes no second
+    /// lookup and committing it stores one record less; nil when the value is the data record at `startTS`.
+    /// One-phase commits keep values up to ``maxShortValue`` bytes here.
+    public var shortValue: [UInt8]?
+
+    /// The longest value kept inside a write record.
+    public static let maxShortValue = 255
 
     /// Creates a record.
-    public init(kind: Kind, startTS: UInt64) {
+    public init(kind: Kind, startTS: UInt64, shortValue: [UInt8]? = nil) {
         self.kind = kind
         self.startTS = startTS
+        self.shortValue = shortValue
     }
 
     /// The record a commit writes for a lock of `kind`.
-    public init(committing kind: MutationKind, startTS: UInt64) {
+    public init(committing kind: MutationKind, startTS: UInt64, shortValue: [UInt8]? = nil) {
         self.kind = switch kind {
         case .put: .put
         case .delete: .delete
         case .lock: .lock
         }
         self.startTS = startTS
+        self.shortValue = shortValue
     }
 
-    /// The stored form.
+    /// Marks a short value after the start timestamp (so that an empty one differs from none).
+    private static let shortValueTag: UInt8 = 0x76
+
+    /// The stored form: kind, start timestamp, then (`v`, short value) when there is one.
     public func encoded() -> [UInt8] {
         var out: [UInt8] = [kind.rawValue]
+        out.reserveCapacity(10 + (shortValue?.count ?? 0))
         appendBigEndian(startTS, to: &out)
+        if let shortValue {
+            out.append(Self.shortValueTag)
+            out.append(contentsOf: shortValue)
+        }
         return out
     }
 
@@ -102,9 +119,14 @@ public struct WriteRecord: Sendable, Hashable {
     ///
     /// - Throws: ``TxnCorruption`` when the bytes are not a write record.
     public init(decoding bytes: [UInt8]) throws(TxnCorruption) {
-        guard bytes.count == 9, let kind = Kind(rawValue: bytes[0]) else { throw TxnCorruption("write record of \(bytes.count) bytes") }
+        guard bytes.count >= 9, let kind = Kind(rawValue: bytes[0]), bytes.count == 9 || bytes[9] == Self.shortValueTag,
+            bytes.count == 9 || kind == .put
+        else {
+            throw TxnCorruption("write record of \(bytes.count) bytes")
+        }
         self.kind = kind
         startTS = readBigEndian(bytes, at: 1, width: 8)
+        shortValue = bytes.count > 9 ? Array(bytes[10...]) : nil
     }
 }
 

@@ -90,6 +90,7 @@ struct MvccKey: ParsableCommand {
             if let write = try? WriteRecord(decoding: value) {
                 text("kind", Self.word(write.kind))
                 field("start_ts", write.startTS)
+                if let short = write.shortValue { bytes("value", short) }  // kept inside the record
             } else {
                 bytes("undecodable", value)
             }

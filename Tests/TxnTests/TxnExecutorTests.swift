@@ -247,6 +247,20 @@ struct TxnExecutorTests {
         #expect(try store.run(.rollback(startTS: 50, keys: [Array("d".utf8)])) == .ok)
         #expect(code(try store.run(.commitOnePhase(startTS: 50, commitTS: 51, mutations: [kv("d", "x")]))) == .aborted)
         #expect(code(try store.run(.commitOnePhase(startTS: 60, commitTS: 0, mutations: [kv("e", "x")]))) == .badArgument)
+        // Short values live inside the write record (no data record); a long one keeps its data record. Both
+        // read back; GC of an older short-valued version leaves no record of it.
+        let long = [UInt8](repeating: 0x61, count: WriteRecord.maxShortValue + 1)
+        #expect(try store.run(.commitOnePhase(startTS: 80, commitTS: 81, mutations: [kv("s", "old"), TxnMutation(.put, key: Array("l".utf8), value: long)])) == .ok(["commit_ts=81"]))
+        #expect(try store.run(.commitOnePhase(startTS: 82, commitTS: 83, mutations: [kv("s", "")])) == .ok(["commit_ts=83"]))
+        let dataOf = { (key: String) in try store.storedKeys().filter { TxnKeys.decode($0)?.family == .data && TxnKeys.decode($0)?.userKey == Array(key.utf8) } }
+        #expect(try dataOf("s").isEmpty)
+        #expect(try dataOf("l").count == 1)
+        #expect(try store.get("s", at: 82) == value("old"))
+        #expect(try store.get("s", at: 83) == .value([]))
+        #expect(try store.get("l", at: 90) == .value(long))
+        #expect(try store.run(.gc(safePoint: 90, mode: .full, keys: [Array("s".utf8)])) == .ok(["deleted=1"]))
+        #expect(try store.get("s", at: 90) == .value([]))
+        #expect(try store.storedKeys().filter { TxnKeys.decode($0)?.userKey == Array("s".utf8) }.count == 1)
         // Over a lock of its own (a client mixing PREWRITE and ONE_PC): refused, the lock left to COMMIT.
         #expect(try store.prewrite([("f", "p")], at: 70) == .ok)
         #expect(code(try store.run(.commitOnePhase(startTS: 70, commitTS: 71, mutations: [kv("f", "x")]))) == .badArgument)

@@ -84,6 +84,13 @@ struct TxnKeysTests {
             let line = Request.txn(request).encoded
             #expect(try Request.parse(line.dropLast()) == .txn(request))
         }
+        // Write records: without a value, with a short one, with an empty one; damaged forms refused.
+        for record in [WriteRecord(kind: .delete, startTS: 7), WriteRecord(kind: .put, startTS: 8, shortValue: Array("v".utf8)),
+                       WriteRecord(kind: .put, startTS: 9, shortValue: [])] {
+            #expect(try WriteRecord(decoding: record.encoded()) == record)
+        }
+        #expect(throws: TxnCorruption.self) { try WriteRecord(decoding: WriteRecord(kind: .put, startTS: 8).encoded() + [0x00]) }
+        #expect(throws: TxnCorruption.self) { try WriteRecord(decoding: WriteRecord(kind: .rollback, startTS: 8).encoded() + [0x76]) }
         let lock = LockInfo(key: [0xFF, 0x20], primary: Array("p q".utf8), startTS: 99, ttl: 3000, kind: .delete)
         #expect(try LockInfo(message: lock.error.message) == lock)
         #expect(throws: ProtocolError.self) { try Request.parse(Array("COMMIT 5 5 k".utf8)[...]) }
