@@ -18,12 +18,14 @@ extension RaftStore {
         if case .commitOnePhase(_, let commitTS, let mutations) = request {
             memoryLocksToRelease.append(MemoryLock(keys: mutations.map(\.key), commitTS: commitTS))
         }
-        // The command reads what earlier commands of this round changed: seal them into a layer first.
-        sealRound()
+        // The command reads what earlier commands of this round changed: a few changes are read through an
+        // overlay; many are sealed into a layer first (the overlay's seek walks every change).
+        if roundChanges.count > RoundOverlay.maxChanges { sealRound() }
         let layers = working.layers
+        let changes = roundChanges
         let outcome = try environment.read { txn in
-            try TxnExecutor(snapshot: AppliedStateReader(layers: layers, txn: txn), lower: region.startKey, upper: region.endKey)
-                .execute(request)
+            let overlay = RoundOverlay(changes: changes, base: AppliedStateReader(layers: layers, txn: txn))
+            return try TxnExecutor(snapshot: overlay, lower: region.startKey, upper: region.endKey).execute(request)
         }
         for change in outcome.changes { roundChanges.updateValue(change.value, forKey: change.key) }
         return outcome.response
@@ -368,4 +370,37 @@ func wallClockMilliseconds() -> UInt64 {
 struct MemoryLock {
     var keys: [[UInt8]]
     var commitTS: UInt64
+}
+
+/// The applied state as a command in the middle of a round sees it: the round's changes so far (not yet a
+/// layer) over the layers and LMDB. Saves sealing a layer before every transactional command of a round.
+struct RoundOverlay: MvccSnapshot {
+    /// Changes beyond which the round is sealed into a layer instead (a seek here walks all of them).
+    static let maxChanges = 64
+
+    /// This round's changes: a value, or nil for a deletion.
+    let changes: [[UInt8]: [UInt8]?]
+    /// Everything applied before the round.
+    let base: AppliedStateReader
+
+    func get(_ key: [UInt8]) throws -> [UInt8]? {
+        if let change = changes[key] { return change }
+        return try base.get(key)
+    }
+
+    func first(from lower: [UInt8], below upper: [UInt8]) throws -> (key: [UInt8], value: [UInt8])? {
+        var from = lower
+        while true {
+            // The smallest changed key in [from, upper), if any.
+            var changed: (key: [UInt8], value: [UInt8]?)?
+            for (key, value) in changes where !ByteOrder.precedes(key, from) && (upper.isEmpty || ByteOrder.precedes(key, upper)) {
+                if changed == nil || ByteOrder.precedes(key, changed!.key) { changed = (key, value) }
+            }
+            guard let changed else { return try base.first(from: from, below: upper) }
+            // Below it the base decides; at it the change does (past it, for a deletion).
+            if let stored = try base.first(from: from, below: changed.key) { return stored }
+            if let value = changed.value { return (changed.key, value) }
+            from = changed.key + [0]
+        }
+    }
 }

@@ -31,7 +31,29 @@ struct LayeredSeekTests {
             for (k, v) in changes { model[k] = v }
             layers.insert(ChangeLayer(changes: changes), at: 0)  // newest first
         }
+        // And this round's changes, not yet a layer, read through the overlay.
+        var round: [[UInt8]: [UInt8]?] = [:]
+        for _ in 0..<10 {
+            let k = key()
+            round[k] = .some(Bool.random(using: &random) ? nil : Array("round".utf8))
+        }
+        var withRound = model
+        for (k, v) in round { withRound[k] = v }
         let sorted = model.keys.sorted { ByteOrder.precedes($0, $1) }
+        let sortedWithRound = withRound.keys.sorted { ByteOrder.precedes($0, $1) }
+        try environment.read { txn in
+            let overlay = RoundOverlay(changes: round, base: AppliedStateReader(layers: layers, txn: txn))
+            for probe in 0..<200 {
+                var lower = key()
+                var upper = probe % 4 == 0 ? [] : key()
+                if !upper.isEmpty && ByteOrder.precedes(upper, lower) { swap(&lower, &upper) }
+                let expected = sortedWithRound.first { !ByteOrder.precedes($0, lower) && (upper.isEmpty || ByteOrder.precedes($0, upper)) }
+                let found = try overlay.first(from: lower, below: upper)
+                #expect(found?.key == expected, "seed \(seed): overlay [\(lower), \(upper))")
+                #expect(found?.value == expected.flatMap { withRound[$0] })
+                #expect(try overlay.get(lower) == withRound[lower])
+            }
+        }
         try environment.read { txn in
             let reader = AppliedStateReader(layers: layers, txn: txn)
             for _ in 0..<200 {
