@@ -140,14 +140,10 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
             for (commitTS, record) in try reader.writes(key, since: prewrite.startTS) {
                 if record.kind == .rollback {
                     // Someone rolled this transaction back (a lock resolver, after the TTL): it must not revive.
-                    if record.startTS == prewrite.startTS {
-                        throw ProtocolError(.aborted, "transaction \(prewrite.startTS) was rolled back on key \(ProtocolToken.encodeString(key))")
-                    }
+                    if record.startTS == prewrite.startTS { throw Self.rolledBack(prewrite.startTS, key) }
                     continue
                 }
-                throw ProtocolError(
-                    .writeConflict,
-                    "key=\(ProtocolToken.encodeString(key)) start_ts=\(prewrite.startTS) conflict_start_ts=\(record.startTS) conflict_commit_ts=\(commitTS)")
+                throw Self.conflict(key, startTS: prewrite.startTS, with: record, committedAt: commitTS)
             }
             let lock = LockRecord(kind: mutation.kind, startTS: prewrite.startTS, ttl: prewrite.ttl, primary: prewrite.primary)
             changes.append((TxnKeys.lock(key), lock.encoded()))
@@ -162,21 +158,27 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
         guard commitTS > startTS else {
             throw ProtocolError(.badArgument, "a one-phase commit needs its commit timestamp (the node assigns it)")
         }
-        if let first = mutations.first, let (committedAt, record) = try reader.ownWrite(first.key, startTS: startTS) {
-            if record.kind == .rollback {
-                throw ProtocolError(.aborted, "transaction \(startTS) was rolled back on key \(ProtocolToken.encodeString(first.key))")
-            }
-            return .ok(["commit_ts=\(committedAt)"])
-        }
-        // A lock of its own would make the prewrite below skip the key and leave the lock behind the commit.
         for mutation in mutations {
-            if let lock = try reader.lock(mutation.key), lock.startTS == startTS {
-                throw ProtocolError(
-                    .badArgument, "transaction \(startTS) prewrote key \(ProtocolToken.encodeString(mutation.key)): finish it with COMMIT or ROLLBACK")
+            let key = mutation.key
+            // Newer records first: its own commit means the request is a repeat (a one-phase commit is all
+            // keys or none, so the first key tells), anyone else's a conflict.
+            for (committedAt, record) in try reader.writes(key, since: startTS) {
+                if record.startTS == startTS {
+                    if record.kind == .rollback { throw Self.rolledBack(startTS, key) }
+                    return .ok(["commit_ts=\(committedAt)"])
+                }
+                if record.kind == .rollback { continue }
+                throw Self.conflict(key, startTS: startTS, with: record, committedAt: committedAt)
+            }
+            if let lock = try reader.lock(key) {
+                // Its own lock (a client mixing PREWRITE and ONE_PC) would stay behind the commit.
+                guard lock.startTS != startTS else {
+                    throw ProtocolError(
+                        .badArgument, "transaction \(startTS) prewrote key \(ProtocolToken.encodeString(key)): finish it with COMMIT or ROLLBACK")
+                }
+                throw LockInfo(key: key, primary: lock.primary, startTS: lock.startTS, ttl: lock.ttl, kind: lock.kind).error
             }
         }
-        var prewritten: [Change] = []
-        try prewrite(TxnPrewrite(primary: mutations.first?.key ?? [], startTS: startTS, ttl: 0, mutations: mutations), into: &prewritten)
         for mutation in mutations {
             // A short value goes inside the write record: one stored record per key instead of two.
             let short = mutation.kind == .put && mutation.value.count <= WriteRecord.maxShortValue
@@ -185,6 +187,18 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
             if mutation.kind == .put && !short { changes.append((TxnKeys.data(mutation.key, startTS: startTS), mutation.value)) }
         }
         return .ok(["commit_ts=\(commitTS)"])
+    }
+
+    /// The refusal of a transaction that was rolled back on `key`.
+    private static func rolledBack(_ startTS: UInt64, _ key: [UInt8]) -> ProtocolError {
+        ProtocolError(.aborted, "transaction \(startTS) was rolled back on key \(ProtocolToken.encodeString(key))")
+    }
+
+    /// The refusal of a write to `key` that another transaction committed after `startTS`.
+    private static func conflict(_ key: [UInt8], startTS: UInt64, with record: WriteRecord, committedAt commitTS: UInt64) -> ProtocolError {
+        ProtocolError(
+            .writeConflict,
+            "key=\(ProtocolToken.encodeString(key)) start_ts=\(startTS) conflict_start_ts=\(record.startTS) conflict_commit_ts=\(commitTS)")
     }
 
     /// Turns the transaction's locks into commit records, or fails for all keys; keys already committed by it
@@ -198,9 +212,7 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
             guard let (_, record) = try reader.ownWrite(key, startTS: startTS) else {
                 throw ProtocolError(.txnLockNotFound, "transaction \(startTS) holds no lock on key \(ProtocolToken.encodeString(key)) and did not commit it")
             }
-            if record.kind == .rollback {
-                throw ProtocolError(.aborted, "transaction \(startTS) was rolled back on key \(ProtocolToken.encodeString(key))")
-            }
+            if record.kind == .rollback { throw Self.rolledBack(startTS, key) }
         }
     }
 
