@@ -203,8 +203,17 @@ public final class ClusterClient {
         var groups: [(address: String, items: [(index: Int, context: RegionContext)])] = []
         var groupOfAddress: [String: Int] = [:]
         var firstSeen: [UInt64: Int] = [:]
+        // Each key routed once (the cache may change while the run is routed): the requests about one key go
+        // out together in order, or all wait for the retries after the run.
+        var routeOfKey: [[UInt8]: SchedulerClient.RegionRecord?] = [:]
         for index in run {
-            guard let key = requests[index].routingKey, let region = try? route(key), !region.leaderAddress.isEmpty else { continue }
+            guard let key = requests[index].routingKey else { continue }
+            let routed = routeOfKey[key] ?? { () -> SchedulerClient.RegionRecord? in
+                let found = try? route(key)
+                routeOfKey[key] = .some(found)
+                return found
+            }()
+            guard let region = routed, !region.leaderAddress.isEmpty else { continue }
             let group = groupOfAddress[region.leaderAddress] ?? {
                 groups.append((region.leaderAddress, []))
                 groupOfAddress[region.leaderAddress] = groups.count - 1

@@ -193,7 +193,8 @@ extension RaftStore {
     /// Every key of the region as applied so far (unflushed layers included), at the applied index.
     private func makeSnapshot(of peer: Peer) throws(RaftError) -> Snapshot {
         let index = peer.appliedIndex
-        guard index > 0, let term = try? termOf(peer.region.id, at: index) else {
+        // After a failure the round's changes were dropped: the applied index runs ahead of the state.
+        guard failure == nil, index > 0, let term = try? termOf(peer.region.id, at: index) else {
             throw RaftError.snapshotTemporarilyUnavailable
         }
         if let cached = peer.cachedSnapshot, cached.metadata.index == index { return cached }
@@ -402,6 +403,7 @@ extension RaftStore {
 
     /// Queues a read-only submission for the turn's ReadIndex of its region (see ``issueReadIndexes()``).
     func requestReadIndex(_ submission: SubmissionInFlight, peer: Peer) {
+        submission.readFloor = peer.node.lastIndex
         peer.wake()
         readsAwaitingIndex[peer.region.id, default: []].append(submission)
     }
@@ -445,7 +447,9 @@ extension RaftStore {
         for state in states {
             var reader = BinaryReader(state.context, what: "read context")
             guard let context = try? reader.u64(), let pending = pendingReadIndex.removeValue(forKey: context) else { continue }
-            for submission in pending.submissions { waitingReads.append((state.index, pending.regionID, submission)) }
+            for submission in pending.submissions {
+                waitingReads.append((max(state.index, submission.readFloor), pending.regionID, submission))
+            }
         }
     }
 

@@ -214,7 +214,6 @@ extension RaftStore {
             return
         }
         var submission = submission
-        giveFreshTimestamps(&submission)
         var requests = submission.requests
         for request in requests {
             // A prewrite below the GC safe point could miss conflicts whose records were collected.
@@ -269,6 +268,7 @@ extension RaftStore {
             return
         }
         guard requests.contains(where: \.isWrite) else {
+            _ = try? assignTimestamps(&submission)  // reads only: `TMGET 0`'s, which cannot fail
             if cluster != nil && peer.region.peers.count > 1 {
                 requestReadIndex(SubmissionInFlight(submission, parts: 1), peer: peer)
             } else {
@@ -279,7 +279,7 @@ extension RaftStore {
         // Last before proposing, so that no refusal above leaves a memory lock behind.
         let memoryLocksTaken: [MemoryLock]
         do {
-            memoryLocksTaken = try assignOnePhaseCommitTimestamps(&submission)
+            memoryLocksTaken = try assignTimestamps(&submission)
         } catch {
             answerAll(submission, .error(error))
             return

@@ -63,22 +63,32 @@ extension RaftStore {
 
     // MARK: - One-phase commit
 
-    /// Gives each one-phase commit of the submission (`ONE_PC start 0 …`) its commit timestamp, after taking
-    /// memory locks on its keys, so that no read at or after that timestamp reads them before the commit is
-    /// visible. A standalone node only: it is the oracle (a cluster's timestamps come from kvsched). Called
-    /// last before proposing: every lock it takes is dropped after the round that applies the entry is
-    /// published, or by the caller (``releaseMemoryLocks(_:)``) if the entry is not proposed after all.
+    /// Gives the submission's requests that need one a timestamp of a standalone node's oracle, in request
+    /// order (a read after a one-phase commit on the same connection reads after its commit timestamp):
+    /// each one-phase commit (`ONE_PC start 0 …`) its commit timestamp, after taking memory locks on its keys
+    /// so that no read at or after that timestamp reads them before the commit is visible; each `TMGET 0`
+    /// its start timestamp, before any reader exists (the loop answers it later, at a state at least as new).
+    /// A cluster's timestamps come from kvsched: there `ONE_PC` is refused and `TMGET 0` left to be refused
+    /// when answered. Called last before proposing: every memory lock it takes is dropped after the round
+    /// that applies the entry is published, or by the caller (``releaseMemoryLocks(_:)``) if the entry is not
+    /// proposed after all.
     ///
     /// - Returns: The memory locks taken.
     /// - Throws: ``ProtocolError``: `BAD_ARGUMENT` for a commit timestamp given by the client (only the node
     ///   takes it: a client's could lie below snapshots already handed out), `NOT_SUPPORTED` in a cluster,
     ///   `SERVER_BUSY` when another one-phase commit of a key is in flight, `STORAGE` when no timestamp could
     ///   be taken. No lock stays taken then.
-    func assignOnePhaseCommitTimestamps(_ submission: inout WriteSubmission) throws(ProtocolError) -> [MemoryLock] {
+    func assignTimestamps(_ submission: inout WriteSubmission) throws(ProtocolError) -> [MemoryLock] {
         var taken: [MemoryLock] = []
         do throws(ProtocolError) {
             for i in submission.requests.indices {
                 let (request, context) = submission.requests[i].withoutContext
+                if case .txn(let read) = request, read.readsAtFreshTimestamp, cluster == nil {
+                    let fresh: TxnRequest
+                    do { fresh = try withFreshTimestamp(read) } catch { continue }  // refused when answered
+                    submission.requests[i] = context.map { .inRegion($0, .txn(fresh)) } ?? .txn(fresh)
+                    continue
+                }
                 guard case .txn(.commitOnePhase(let startTS, let givenCommitTS, let mutations)) = request else { continue }
                 guard givenCommitTS == 0 else {
                     throw ProtocolError(.badArgument, "ONE_PC takes commit_ts 0: the node takes the commit timestamp")
@@ -154,20 +164,6 @@ extension RaftStore {
             blocked = false
         }
         return blocked ? ProtocolError(.serverBusy, "a commit of the key is being applied; retry") : nil
-    }
-
-    /// Gives the `TMGET 0` reads of a submission their timestamps (a standalone node's; a cluster's are
-    /// refused when answered), before the loop opens any reader to answer them: they are answered later, at
-    /// a state at least as new as the one when the timestamp was taken.
-    func giveFreshTimestamps(_ submission: inout WriteSubmission) {
-        guard cluster == nil else { return }
-        for i in submission.requests.indices {
-            let (request, context) = submission.requests[i].withoutContext
-            guard case .txn(let txnRequest) = request, txnRequest.readsAtFreshTimestamp,
-                let fresh = try? withFreshTimestamp(txnRequest)
-            else { continue }
-            submission.requests[i] = context.map { .inRegion($0, .txn(fresh)) } ?? .txn(fresh)
-        }
     }
 
     /// `request` (`TMGET 0`) at a timestamp taken now from a standalone node's oracle.

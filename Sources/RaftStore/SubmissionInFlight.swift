@@ -6,6 +6,10 @@ final class SubmissionInFlight {
     let submission: WriteSubmission
     var responses: [Response?]
     var partsLeft: Int
+    /// For reads only: the log index the region must have applied before they are answered, at least — the
+    /// last entry proposed when they arrived, so that they see writes sent before them on their connection
+    /// (a ReadIndex alone only covers what was committed).
+    var readFloor: UInt64 = 0
 
     init(_ submission: WriteSubmission, parts: Int) {
         self.submission = submission

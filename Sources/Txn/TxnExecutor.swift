@@ -160,15 +160,16 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
         }
         for mutation in mutations {
             let key = mutation.key
-            // Newer records first: its own commit means the request is a repeat (a one-phase commit is all
-            // keys or none, so the first key tells), anyone else's a conflict.
-            for (committedAt, record) in try reader.writes(key, since: startTS) {
-                if record.startTS == startTS {
-                    if record.kind == .rollback { throw Self.rolledBack(startTS, key) }
-                    return .ok(["commit_ts=\(committedAt)"])
-                }
-                if record.kind == .rollback { continue }
-                throw Self.conflict(key, startTS: startTS, with: record, committedAt: committedAt)
+            // Records since the start: its own commit means the request is a repeat (a one-phase commit is all
+            // keys or none, so the first key tells) — even under later commits of others, which are conflicts
+            // only for a first attempt.
+            let since = try reader.writes(key, since: startTS)
+            if let (committedAt, own) = since.first(where: { $0.record.startTS == startTS }) {
+                if own.kind == .rollback { throw Self.rolledBack(startTS, key) }
+                return .ok(["commit_ts=\(committedAt)"])
+            }
+            if let (committedAt, other) = since.first(where: { $0.record.kind != .rollback }) {
+                throw Self.conflict(key, startTS: startTS, with: other, committedAt: committedAt)
             }
             if let lock = try reader.lock(key) {
                 // Its own lock (a client mixing PREWRITE and ONE_PC) would stay behind the commit.

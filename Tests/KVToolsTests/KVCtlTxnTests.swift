@@ -257,6 +257,23 @@ struct KVCtlTxnTests {
         let pipelined = try TxnBatchRead(parsing: try connection.readResponse(), keys: [bytes("a")])
         #expect(pipelined.rows.map(\.value) == [bytes("3")])
         #expect(pipelined.startTS > later.startTS)
+        // Pipelined behind a one-phase commit of the same key, TMGET 0 reads after its commit timestamp: the
+        // new value, or SERVER_BUSY while the commit is being published — never the value before it.
+        let oneStart = try oracle.timestamp()
+        try connection.send([Request.txn(.commitOnePhase(startTS: oneStart, commitTS: 0, mutations: [TxnMutation(.put, key: bytes("a"), value: bytes("4"))])),
+                             .txn(.batchGet(keys: [bytes("a")], startTS: 0))].flatMap(\.encoded))
+        guard case .ok(let words) = try connection.readResponse(), let commitWord = words.first, commitWord.hasPrefix("commit_ts=") else {
+            Issue.record("ONE_PC did not commit")
+            return
+        }
+        let behind = try connection.readResponse()
+        if case .error(let busy) = behind {
+            #expect(busy.code == .serverBusy)
+        } else {
+            let read = try TxnBatchRead(parsing: behind, keys: [bytes("a")])
+            #expect(read.rows.map(\.value) == [bytes("4")])
+            #expect(read.startTS > UInt64(commitWord.dropFirst(10))!)
+        }
     }
 
     @Test("refused one-phase commits leave no memory lock behind: the keys stay readable and writable")

@@ -240,6 +240,9 @@ struct TxnExecutorTests {
         // The same request again (its answer lost), with the new commit timestamp a node would give it.
         #expect(try store.run(.commitOnePhase(startTS: 10, commitTS: 25, mutations: [kv("a", "1"), kv("b", "2")])) == .ok(["commit_ts=20"]))
         #expect(try store.get("a", at: 30) == value("1"))
+        // Repeated after someone else committed the key too: still its own commit timestamp, not a conflict.
+        #expect(try store.run(.commitOnePhase(startTS: 21, commitTS: 22, mutations: [kv("a", "2")])) == .ok(["commit_ts=22"]))
+        #expect(try store.run(.commitOnePhase(startTS: 10, commitTS: 26, mutations: [kv("a", "1"), kv("b", "2")])) == .ok(["commit_ts=20"]))
         // Started before that commit: a conflict; against another's lock: LOCKED; after a rollback: ABORTED.
         #expect(code(try store.run(.commitOnePhase(startTS: 15, commitTS: 30, mutations: [kv("a", "x")]))) == .writeConflict)
         #expect(try store.prewrite([("c", "p")], at: 40) == .ok)
