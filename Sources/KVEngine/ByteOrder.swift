@@ -11,16 +11,18 @@ public enum ByteOrder {
     /// Negative, zero or positive as `lhs` sorts before, equal to or after `rhs`.
     @inlinable
     public static func compare(_ lhs: [UInt8], _ rhs: [UInt8]) -> Int {
-        lhs.withUnsafeBufferPointer { a in
-            rhs.withUnsafeBufferPointer { b in
-                let common = min(a.count, b.count)
-                if common > 0 {
-                    let order = memcmp(a.baseAddress!, b.baseAddress!, common)
-                    if order != 0 { return Int(order) }
-                }
-                return a.count - b.count
-            }
+        lhs.withUnsafeBytes { a in rhs.withUnsafeBytes { b in compare(a, b) } }
+    }
+
+    /// ``compare(_:_:)-([UInt8],[UInt8])`` of bytes in place (a key LMDB hands out, say).
+    @inlinable
+    public static func compare(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Int {
+        let common = min(lhs.count, rhs.count)
+        if common > 0 {
+            let order = memcmp(lhs.baseAddress!, rhs.baseAddress!, common)
+            if order != 0 { return Int(order) }
         }
+        return lhs.count - rhs.count
     }
 
     /// Whether `lhs` sorts strictly before `rhs`.

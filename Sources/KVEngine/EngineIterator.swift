@@ -114,12 +114,5 @@ public struct EngineIterator {
 
 /// Byte-order comparison of a stored key with a bound: negative, zero or positive.
 func compare(_ lhs: UnsafeRawBufferPointer, _ rhs: [UInt8]) -> Int {
-    rhs.withUnsafeBytes { rhsBytes in
-        let common = min(lhs.count, rhsBytes.count)
-        if common > 0 {
-            let order = memcmp(lhs.baseAddress!, rhsBytes.baseAddress!, common)
-            if order != 0 { return Int(order) }
-        }
-        return lhs.count - rhsBytes.count
-    }
+    rhs.withUnsafeBytes { ByteOrder.compare(lhs, $0) }
 }
