@@ -193,3 +193,31 @@ extension ClusterTests {
         #expect(burstAnswers == [.ok, .ok, .value(bytes("L")), .value(bytes("R"))])
     }
 }
+
+extension ClusterTests {
+    @Test("a read pipelined behind a write on one connection sees it, with Raft messages delayed")
+    func readYourWritesPipelined() throws {
+        let cluster = try LocalCluster()
+        try cluster.waitForReplicas(3, timeout: 30)
+        // Random delays let a ReadIndex round (heartbeats) finish before the write's append commits.
+        for index in 0..<3 { try cluster.inject(FaultInjection(maxDelayMilliseconds: 20), into: index) }
+        var stale: [String] = []
+        var checked = 0
+        for i in 0..<40 {
+            guard let leader = try cluster.leaderIndex(), let region = try cluster.schedulerClient().regions().first?.region,
+                let connection = try? LineConnection(to: .unix(path: cluster.nodeSocket(leader)))
+            else { continue }
+            let context = RegionContext(region)
+            // Two bursts, so two submissions: the read's only waits on the write's through the node.
+            try connection.send(Request.inRegion(context, .put(key: bytes("ryw"), value: bytes("\(i)"))).encoded)
+            usleep(500)
+            try connection.send(Request.inRegion(context, .get(key: bytes("ryw"))).encoded)
+            let (put, get) = (try connection.readResponse(), try connection.readResponse())
+            guard put == .ok else { continue }  // a leader change meanwhile: nothing to check
+            checked += 1
+            if get != .value(bytes("\(i)")) { stale.append("wrote \(i), read \(get)") }
+        }
+        #expect(checked >= 20)
+        #expect(stale.isEmpty, "\(stale.prefix(5))")
+    }
+}
