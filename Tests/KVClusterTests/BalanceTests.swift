@@ -70,7 +70,7 @@ extension ClusterTests {
         let region = try #require(try scheduler.regions().first)
         let storeIDs = region.region.peers.map(\.storeID)
         let drained = try #require(storeIDs.first { $0 != region.leaderStoreID })
-        let problems = LockedList()
+        let problems = SharedList()
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             defer { done.signal() }

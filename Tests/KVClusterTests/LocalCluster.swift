@@ -147,12 +147,7 @@ final class LocalCluster: @unchecked Sendable {
     /// Waits until `condition` holds or `timeout` passes; returns whether it held.
     @discardableResult
     static func wait(timeout: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(100_000)
-        }
-        return condition()
+        poll(timeout: timeout, every: 0.1, condition)
     }
 }
 

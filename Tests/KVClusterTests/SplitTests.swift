@@ -73,7 +73,7 @@ extension ClusterTests {
     func splitsStayLinearizable() throws {
         let cluster = try LocalCluster()
         let done = DispatchSemaphore(value: 0)
-        let splitFailures = LockedList()
+        let splitFailures = SharedList()
         Thread.detachNewThread {
             defer { done.signal() }
             guard let client = try? cluster.client() else { return }
@@ -96,15 +96,6 @@ extension ClusterTests {
         #expect(try client.get(bytes("check-3")) == bytes("after"))
         #expect(LocalCluster.wait(timeout: 20) { (0..<3).allSatisfy { (try? cluster.stat("regions", of: $0)) == 4 } })
     }
-}
-
-/// Strings appended from several threads.
-final class LockedList: @unchecked Sendable {
-    private let lock = NSLock()
-    private var list: [String] = []
-
-    func append(_ item: String) { lock.withLock { list.append(item) } }
-    var items: [String] { lock.withLock { list } }
 }
 
 extension ClusterTests {

@@ -20,11 +20,11 @@ extension ClusterTests {
 
         let schedulerSocket = cluster.schedulerSocket  // the threads capture the address, not the fixture
         let stop = Atomic(false)
-        let committed = Counter()
-        let conflicts = Counter()
-        let errors = LockedList()
-        let violations = LockedList()
-        let audits = Counter()
+        let committed = SharedCounter()
+        let conflicts = SharedCounter()
+        let errors = SharedList()
+        let violations = SharedList()
+        let audits = SharedCounter()
         var threads: [Thread] = []
         let finished = DispatchGroup()
         for worker in 0..<4 {
@@ -142,7 +142,7 @@ extension ClusterTests {
         #expect(spanRefusal.code == .keyNotInRegion)
         _ = try transport.send(.prewrite(TxnPrewrite(
             primary: bytes("dirty"), startTS: writerStart, ttl: 20_000, mutations: [TxnMutation(.put, key: bytes("dirty"), value: bytes("uncommitted"))])))
-        let seen = LockedList()
+        let seen = SharedList()
         let schedulerSocket = cluster.schedulerSocket
         let reader = Thread {
             let readerClient = TxnClient.cluster(scheduler: .unix(path: schedulerSocket), deadline: 10)
@@ -271,14 +271,6 @@ extension LocalCluster {
     func txnClient() -> TxnClient {
         TxnClient.cluster(scheduler: .unix(path: schedulerSocket), deadline: 10)
     }
-}
-
-/// A counter shared by test threads.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func add() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
 }
 
 /// A flag shared by test threads.

@@ -337,33 +337,6 @@ struct KVCtlTxnTests {
 /// Polling for a condition in tests.
 enum LocalWait {
     static func until(timeout: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(50_000)
-        }
-        return condition()
+        poll(timeout: timeout, every: 0.05, condition)
     }
-}
-
-/// A flag, a list and a counter shared by test threads.
-final class SharedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
-}
-
-final class SharedList: @unchecked Sendable {
-    private let lock = NSLock()
-    private var list: [String] = []
-    func append(_ item: String) { lock.withLock { list.append(item) } }
-    var items: [String] { lock.withLock { list } }
-}
-
-final class SharedCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func add() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
 }
