@@ -169,16 +169,20 @@ extension RaftStore {
     // MARK: - Sending
 
     /// Sends a Ready's messages (after its log write is durable).
-    func send(_ messages: [Message], of peer: Peer) {
-        guard let transport, !messages.isEmpty else { return }
+    /// Sends the messages of a round's Readies, every region's together: one hand-off per destination store,
+    /// so that a round touching many regions still goes out as one batch per store (sent one region at a time,
+    /// the sender thread would wake for the first and deliver the rest a round trip later).
+    func send(_ readies: [(Peer, Ready)]) {
+        guard let transport else { return }
         var envelopes: [RaftEnvelope] = []
-        envelopes.reserveCapacity(messages.count)
-        let from = RegionPeer(id: peer.peerID, storeID: storeIdentity.storeID)
-        for message in messages {
-            guard let store = peer.storeID(of: message.to) else { continue }
-            envelopes.append(RaftEnvelope(region: peer.region, from: from, to: RegionPeer(id: message.to, storeID: store), message: message))
+        for (peer, rd) in readies where !rd.messages.isEmpty {
+            let from = RegionPeer(id: peer.peerID, storeID: storeIdentity.storeID)
+            for message in rd.messages {
+                guard let store = peer.storeID(of: message.to) else { continue }
+                envelopes.append(RaftEnvelope(region: peer.region, from: from, to: RegionPeer(id: message.to, storeID: store), message: message))
+            }
         }
-        transport.send(envelopes)
+        if !envelopes.isEmpty { transport.send(envelopes) }
     }
 
     // MARK: - Snapshots

@@ -373,7 +373,7 @@ extension RaftStore {
                 }
             }
             // Persist before send: messages leave only once this round's log write is durable.
-            for (peer, rd) in readies { send(rd.messages, of: peer) }
+            send(readies)
             do {
                 for (peer, rd) in readies {
                     try apply(rd.committedEntries, to: peer)

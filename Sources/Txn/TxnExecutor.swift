@@ -133,6 +133,10 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
     private func prewrite(_ prewrite: TxnPrewrite, into changes: inout [Change]) throws {
         for mutation in prewrite.mutations {
             let key = mutation.key
+            if try !reader.hasLockOrWrites(key, since: prewrite.startTS) {
+                appendLock(for: mutation, of: prewrite, into: &changes)
+                continue
+            }
             if let lock = try reader.lock(key) {
                 if lock.startTS == prewrite.startTS { continue }  // a retried prewrite: already done
                 throw LockInfo(key: key, primary: lock.primary, startTS: lock.startTS, ttl: lock.ttl, kind: lock.kind).error
@@ -145,10 +149,15 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
                 }
                 throw Self.conflict(key, startTS: prewrite.startTS, with: record, committedAt: commitTS)
             }
-            let lock = LockRecord(kind: mutation.kind, startTS: prewrite.startTS, ttl: prewrite.ttl, primary: prewrite.primary)
-            changes.append((TxnKeys.lock(key), lock.encoded()))
-            if mutation.kind == .put { changes.append((TxnKeys.data(key, startTS: prewrite.startTS), mutation.value)) }
+            appendLock(for: mutation, of: prewrite, into: &changes)
         }
+    }
+
+    /// The lock (and the value, for a put) a prewrite leaves on a key.
+    private func appendLock(for mutation: TxnMutation, of prewrite: TxnPrewrite, into changes: inout [Change]) {
+        let lock = LockRecord(kind: mutation.kind, startTS: prewrite.startTS, ttl: prewrite.ttl, primary: prewrite.primary)
+        changes.append((TxnKeys.lock(mutation.key), lock.encoded()))
+        if mutation.kind == .put { changes.append((TxnKeys.data(mutation.key, startTS: prewrite.startTS), mutation.value)) }
     }
 
     /// Prewrite and commit in one: the same refusals as a prewrite, then commit records at `commitTS` instead
@@ -160,6 +169,7 @@ public struct TxnExecutor<Snapshot: MvccSnapshot> {
         }
         for mutation in mutations {
             let key = mutation.key
+            guard try reader.hasLockOrWrites(key, since: startTS) else { continue }
             // Records since the start: its own commit means the request is a repeat (a one-phase commit is all
             // keys or none, so the first key tells) — even under later commits of others, which are conflicts
             // only for a first attempt.

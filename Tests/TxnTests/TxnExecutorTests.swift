@@ -84,6 +84,25 @@ struct TxnExecutorTests {
         #expect(try store.get("k", at: 60) == .notFound)
     }
 
+    @Test("a read sees past newer rollback and lock records, and past a LOCK-kind lock, to the older value")
+    func readsPastRecordsWithoutValues() throws {
+        let store = try TxnStore()
+        #expect(try store.prewrite([("k", "v1")], at: 10) == .ok)
+        #expect(try store.commit(["k"], start: 10, commit: 20) == .ok)
+        // Newest record a rollback (a transaction rolled back before it prewrote).
+        #expect(try store.run(.rollback(startTS: 30, keys: [Array("k".utf8)])) == .ok)
+        #expect(try store.get("k", at: 35) == value("v1"))
+        #expect(code(try store.prewrite([("k", "late")], at: 30)) == .aborted)  // the rollback is seen
+        // Newest record a lock-kind commit (the key was only locked, not written).
+        let lockOnly = TxnPrewrite(primary: Array("k".utf8), startTS: 40, ttl: 100, mutations: [TxnMutation(.lock, key: Array("k".utf8))])
+        #expect(try store.run(.prewrite(lockOnly)) == .ok)
+        #expect(try store.get("k", at: 45) == value("v1"))  // a LOCK-kind lock blocks no reader
+        #expect(try store.commit(["k"], start: 40, commit: 50) == .ok)
+        #expect(try store.get("k", at: 55) == value("v1"))
+        #expect(try store.get("k", at: 15) == .notFound)
+        #expect(code(try store.prewrite([("k", "late")], at: 45)) == .writeConflict)  // so is the lock record
+    }
+
     @Test("the lock an error reports names the transaction holding it")
     func lockedErrorDescribesTheLock() throws {
         let store = try TxnStore()
