@@ -19,7 +19,9 @@ public struct AppliedStateReader {
     ///
     /// - Throws: An engine failure.
     public func get(_ key: [UInt8]) throws -> [UInt8]? {
+        let group = layers.count > 1 ? KeyGroup.hash(key) : nil
         for layer in layers {
+            if let group, !layer.mayHold(groupHash: group) { continue }
             switch layer.lookup(key) {
             case .unchanged: continue
             case .deleted: return nil

@@ -9,6 +9,11 @@ final class ChangeLayer: Sendable {
     let values: [[UInt8]?]
     /// Memory held, roughly: keys, values and per-pair overhead.
     let byteCount: Int
+    /// `KeyGroup.hash` of each key, in key order (kept so that a merge rebuilds its filter without hashing).
+    let groupHashes: [UInt64]
+    /// A Bloom filter of the key groups the layer holds: a point read or an MVCC seek within one user key
+    /// skips the (usually many) layers that hold nothing of that key, instead of a binary search in each.
+    private let filter: [UInt64]
 
     /// What a layer says about a key.
     enum Lookup: Equatable {
@@ -23,16 +28,41 @@ final class ChangeLayer: Sendable {
         self.init(keys: sorted.map(\.key), values: sorted.map(\.value))
     }
 
-    init(keys: [[UInt8]], values: [[UInt8]?]) {
+    init(keys: [[UInt8]], values: [[UInt8]?], groupHashes: [UInt64]? = nil) {
         self.keys = keys
         self.values = values
         var bytes = 0
         for i in keys.indices { bytes += keys[i].count + (values[i]?.count ?? 0) + Self.overheadPerPair }
         byteCount = bytes
+        let hashes = groupHashes ?? keys.map(KeyGroup.hash)
+        self.groupHashes = hashes
+        // About 16 bits per key and two probes: a few percent of false positives.
+        var words = 1
+        while words * 64 < hashes.count * 16 { words *= 2 }
+        var filter = [UInt64](repeating: 0, count: words)
+        let mask = UInt64(words * 64 - 1)
+        for hash in hashes {
+            let first = hash & mask
+            let second = (hash >> 32) & mask
+            filter[Int(first >> 6)] |= 1 << (first & 63)
+            filter[Int(second >> 6)] |= 1 << (second & 63)
+        }
+        self.filter = filter
     }
 
-    /// Bytes charged per pair beyond its key and value (array slots, allocation headers).
-    static let overheadPerPair = 64
+    /// Bytes charged per pair beyond its key and value (array slots, group hash and filter bits, allocation
+    /// headers).
+    static let overheadPerPair = 74
+
+    /// Whether the layer may hold a key of the group whose `KeyGroup.hash` is `groupHash` (false: it holds
+    /// none).
+    func mayHold(groupHash hash: UInt64) -> Bool {
+        let mask = UInt64(filter.count * 64 - 1)
+        let first = hash & mask
+        let second = (hash >> 32) & mask
+        return filter[Int(first >> 6)] & (1 << (first & 63)) != 0 && filter[Int(second >> 6)] & (1 << (second & 63)) != 0
+    }
+
 
     var count: Int { keys.count }
 
@@ -57,8 +87,10 @@ final class ChangeLayer: Sendable {
     static func merge(newer: ChangeLayer, older: ChangeLayer) -> ChangeLayer {
         var keys: [[UInt8]] = []
         var values: [[UInt8]?] = []
+        var hashes: [UInt64] = []
         keys.reserveCapacity(newer.count + older.count)
         values.reserveCapacity(newer.count + older.count)
+        hashes.reserveCapacity(newer.count + older.count)
         var i = 0
         var j = 0
         while i < newer.count || j < older.count {
@@ -66,18 +98,21 @@ final class ChangeLayer: Sendable {
             if order < 0 {
                 keys.append(newer.keys[i])
                 values.append(newer.values[i])
+                hashes.append(newer.groupHashes[i])
                 i += 1
             } else if order > 0 {
                 keys.append(older.keys[j])
                 values.append(older.values[j])
+                hashes.append(older.groupHashes[j])
                 j += 1
             } else {
                 keys.append(newer.keys[i])
                 values.append(newer.values[i])
+                hashes.append(newer.groupHashes[i])
                 i += 1
                 j += 1
             }
         }
-        return ChangeLayer(keys: keys, values: values)
+        return ChangeLayer(keys: keys, values: values, groupHashes: hashes)
     }
 }

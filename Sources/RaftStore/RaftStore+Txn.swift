@@ -336,10 +336,12 @@ extension AppliedStateReader: MvccSnapshot {
         return try txn.withIterator(range: range) { (stored: inout EngineIterator) throws -> (key: [UInt8], value: [UInt8])? in
             var from = lower
             var storedPair = try stored.next()
+            // Within one user key's records (the MVCC reader's seeks), only the layers holding some of them.
+            let group = layers.count > 1 ? KeyGroup.hash(within: lower, upper) : nil
             while true {
                 // The newest layer's word on the smallest key any layer has from `from` on.
                 var layered: (key: [UInt8], value: [UInt8]?)?
-                for layer in layers {
+                for layer in layers where group.map(layer.mayHold(groupHash:)) ?? true {
                     let position = layer.lowerBound(from)
                     guard position < layer.count else { continue }
                     let key = layer.keys[position]

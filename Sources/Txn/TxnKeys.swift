@@ -111,6 +111,20 @@ public enum TxnKeys {
         }
     }
 
+    /// The length of the encoded user key (`base(k)`) that `stored` starts with; nil when it is not a
+    /// well-formed transactional key. Every record of a user key shares this prefix.
+    public static func baseLength(of stored: [UInt8]) -> Int? {
+        guard stored.first == prefix else { return nil }
+        var index = 1
+        while true {
+            guard index + 9 <= stored.count else { return nil }
+            let marker = stored[index + 8]
+            guard marker >= 0xF7 else { return nil }
+            index += 9
+            if marker != 0xFF { return index }
+        }
+    }
+
     /// The user key at the start of `stored` and the index just past its encoding; nil when malformed.
     static func decodeUserKey(_ stored: [UInt8]) -> ([UInt8], Int)? {
         guard stored.first == prefix else { return nil }
