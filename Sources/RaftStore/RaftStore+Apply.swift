@@ -230,6 +230,7 @@ extension RaftStore {
             "connections=\(serverStatistics.connections.load(ordering: .relaxed))",
             "flushes=\(logSyncs + 2 * lmdbCommits)",
             "log_syncs=\(logSyncs)",
+            "rounds_without_sync=\(statistics.unsyncedRounds.load(ordering: .relaxed))",
             "lmdb_commits=\(lmdbCommits)",
             "log_bytes=\(log.statistics.bytesWritten.load(ordering: .relaxed))",
             "log_disk_bytes=\(log.statistics.diskBytes.load(ordering: .relaxed))",

@@ -354,7 +354,7 @@ extension RaftStore {
                 var batch = LogBatch()
                 batch.reset(region: id, index: 0, term: 0)
                 batch.setHardState(region: id, HardState())
-                try log.write(batch)
+                try writeLog(batch)
             } catch {
                 fail(RaftStoreError(.storageFailed, "destroying region \(id)'s removed peer failed: \(error)"))
             }

@@ -86,6 +86,9 @@ extension RaftStore {
                 fail(RaftStoreError(.storageFailed, "reading the applied state failed: \(error)"))
             }
         }
+        if stopping && !deferredHardStates.isEmpty && failure == nil {
+            try? writeLog(LogBatch())  // a clean stop leaves the log's commit indexes current
+        }
         maybeFlush(force: stopping && options.flushOnStop)
         markReadyWhenLeading()
         let blocked = failure == nil && working.byteCount >= options.maxUnflushedBytes
@@ -345,6 +348,12 @@ extension RaftStore {
             rounds += 1
             var batch = LogBatch()
             var readies: [(Peer, Ready)] = []
+            // etcd's MustSync: only entries, a snapshot or a new term or vote need a synced log write before
+            // anything goes on. A hard state that only moved the commit index may be lost in a crash (the
+            // entries it covers are durable on a majority, which re-learns it): it waits for the next write,
+            // so a round of acknowledgements and heartbeats costs no fdatasync. (Waiting, not writing without
+            // a sync: unsynced bytes could reach the disk out of order and look like corruption.)
+            var mustSync = false
             for peer in ready {
                 let rd = peer.node.ready()
                 if let snapshot = rd.snapshot, !snapshot.isEmpty {
@@ -359,13 +368,20 @@ extension RaftStore {
                     }
                 }
                 batch.append(region: peer.region.id, entries: rd.entries)
-                if let state = rd.hardState { batch.setHardState(region: peer.region.id, state) }
+                if let state = rd.hardState {
+                    let written = log.hardState(of: peer.region.id)
+                    if written?.term != state.term || written?.vote != state.vote { mustSync = true }
+                    deferredHardStates[peer.region.id] = state
+                }
+                if !rd.entries.isEmpty || !(rd.snapshot?.isEmpty ?? true) { mustSync = true }
                 readies.append((peer, rd))
             }
-            if !batch.isEmpty {
+            if !mustSync {
+                statistics.unsyncedRounds.add(1, ordering: .relaxed)
+            } else {
                 addCompactions(to: &batch)
                 do {
-                    try log.write(batch)
+                    try writeLog(batch)
                     statistics.rounds.add(1, ordering: .relaxed)
                 } catch {
                     fail(RaftStoreError(.storageFailed, "writing the log failed: \(error)"))
@@ -397,6 +413,23 @@ extension RaftStore {
                 if let soft = rd.softState, soft.role != .leader { dropProposals(of: peer) }
             }
         }
+    }
+
+    /// Writes `batch` to the log (one fdatasync), after the deferred hard states of regions still here — so
+    /// the batch's own records, written after them, win for their regions (a reset of a destroyed peer, a new
+    /// region's first hard state).
+    func writeLog(_ batch: LogBatch) throws {
+        guard !deferredHardStates.isEmpty else {
+            try log.write(batch)
+            return
+        }
+        var full = LogBatch()
+        for (region, state) in deferredHardStates.sorted(by: { $0.key < $1.key }) where peers[region] != nil {
+            full.setHardState(region: region, state)
+        }
+        for record in batch.records { full.add(record) }
+        deferredHardStates = [:]
+        try log.write(full)
     }
 
     /// How far a peer's log may be compacted once LMDB holds `durable`: a leader keeps the entries its

@@ -137,7 +137,7 @@ extension RaftStore {
                 HardState(term: term, vote: term == earlier?.term ? earlier?.vote ?? 0 : 0, commit: Self.initialLogIndex))
             // Before LMDB records the region: a crash in between replays the split, and a log with a region
             // nobody records is harmless; the other order would leave a region whose log is missing.
-            try log.write(batch)
+            try writeLog(batch)
         }
         var applied = [peer.region.id: index]
         if createChild { applied[right.id] = Self.initialLogIndex }

@@ -134,6 +134,9 @@ public final class RaftStore {
     var activeRegions = Set<UInt64>()
     /// Regions whose log may be compacted further (their `compactTo` rose). Loop-owned.
     var compactionDue = Set<UInt64>()
+    /// Hard states that only moved the commit index, not yet written: they go with the next log write
+    /// (``writeLog(_:)``), which syncs them too. Loop-owned.
+    var deferredHardStates: [UInt64: HardState] = [:]
     /// Set when a region changed shape, membership or was added or removed: the views for other threads
     /// are published again. Loop-owned.
     var regionsChanged = true

@@ -6,6 +6,9 @@ public final class RaftStoreStatistics: Sendable {
     public let writes = Atomic<Int>(0)
     /// Rounds of the store loop that wrote the log.
     public let rounds = Atomic<Int>(0)
+    /// Rounds whose only log change was a commit index: no log write, no sync (the hard state waits for the
+    /// next write).
+    public let unsyncedRounds = Atomic<Int>(0)
     /// Entries proposed to Raft.
     public let proposals = Atomic<Int>(0)
     /// Snapshots built for followers.

@@ -85,7 +85,9 @@ struct Check: ParsableCommand {
                     regionProblems.append(
                         "region \(region.id): data.mdb applied up to \(applied) but the log is compacted to \(compacted): "
                             + "LMDB lost acknowledged writes")
-                } else if last < applied || commit < applied {
+                } else if last < applied {
+                    // (A commit index below the applied one is fine: a cluster node writes a hard state that
+                    // only moved the commit index with its next log write, so a crash may lose it.)
                     laggingLog = true
                     regionProblems.append(
                         "region \(region.id): data.mdb applied up to \(applied) but the log ends at \(last) (commit "

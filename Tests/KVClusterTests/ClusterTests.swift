@@ -124,14 +124,22 @@ struct ClusterTests {
         })
     }
 
-    @Test("all nodes killed with -9 and restarted: nothing acknowledged is lost")
+    @Test("all nodes killed with -9 and restarted: nothing acknowledged is lost (commit indexes written late included)")
     func wholeClusterKilled() throws {
         let cluster = try LocalCluster()
         // A short deadline: once every node is dead the writers only wait out their last request.
         let writers = BackgroundWriters(cluster: cluster, writers: 3, deadline: 2)
         LocalCluster.wait(timeout: 20) { writers.acknowledgedCount >= 300 }
+        // Rounds that only moved a commit index wrote no log (their hard state waits for the next write), so
+        // the kill below may leave a log whose commit index is behind what LMDB applied.
+        let roundsWithoutSync = (0..<3).map { (try? cluster.stat("rounds_without_sync", of: $0)) ?? 0 }.reduce(0, +)
+        #expect(roundsWithoutSync > 0, "no round skipped its log sync")
         for index in 0..<3 { cluster.killNode(index) }
         let result = writers.stop()
+        for index in 0..<3 {
+            let check = try runCommand(BuiltProducts.path(of: "kvdump"), ["check", cluster.nodeData(index)], directory: cluster.directory.path)
+            #expect(check.status == 0, "kvdump check of node \(index): \(check.standardOutput) \(check.standardError)")
+        }
         for index in 0..<3 { try cluster.startNode(index) }
         let reader = try cluster.client(deadline: 30)
         var missing: [String] = []
