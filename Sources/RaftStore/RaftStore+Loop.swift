@@ -352,7 +352,8 @@ extension RaftStore {
             // anything goes on. A hard state that only moved the commit index may be lost in a crash (the
             // entries it covers are durable on a majority, which re-learns it): it waits for the next write,
             // so a round of acknowledgements and heartbeats costs no fdatasync. (Waiting, not writing without
-            // a sync: unsynced bytes could reach the disk out of order and look like corruption.)
+            // a sync: unsynced bytes could reach the disk out of order and look like corruption.) A round that
+            // syncs writes its own hard states after its entries (see `writeLog`).
             var mustSync = false
             for peer in ready {
                 let rd = peer.node.ready()
@@ -415,19 +416,25 @@ extension RaftStore {
         }
     }
 
-    /// Writes `batch` to the log (one fdatasync), after the deferred hard states of regions still here — so
-    /// the batch's own records, written after them, win for their regions (a reset of a destroyed peer, a new
-    /// region's first hard state).
+    /// Writes `batch` to the log (one fdatasync), followed by the deferred hard states of the regions still
+    /// here. After, not before: the log may split a large batch into several synced ones, and a hard state
+    /// must never become durable ahead of the entries its commit index covers (nor, after a snapshot's
+    /// `reset`, ahead of the reset). A region the batch itself gives a hard state (a destroyed peer, a new
+    /// region) keeps the batch's: its deferred one is older and dropped.
     func writeLog(_ batch: LogBatch) throws {
         guard !deferredHardStates.isEmpty else {
             try log.write(batch)
             return
         }
-        var full = LogBatch()
-        for (region, state) in deferredHardStates.sorted(by: { $0.key < $1.key }) where peers[region] != nil {
+        var full = batch
+        var decided = Set<UInt64>()
+        for record in batch.records {
+            if case .hardState(let region, _) = record { decided.insert(region) }
+        }
+        for (region, state) in deferredHardStates.sorted(by: { $0.key < $1.key })
+        where peers[region] != nil && !decided.contains(region) {
             full.setHardState(region: region, state)
         }
-        for record in batch.records { full.add(record) }
         deferredHardStates = [:]
         try log.write(full)
     }

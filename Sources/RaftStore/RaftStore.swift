@@ -74,6 +74,9 @@ public final class RaftStore {
     let flushQueue = DispatchQueue(label: "kvstore.raftstore.flush")
     let loopFinished = ConditionLock(value: false)
     private let stopState = Mutex((stopped: false, closed: false))
+    /// Set as the init's last step. An init that throws after every property is set still runs the deinit
+    /// (and so ``stop()``), which must not wait for a loop that never started.
+    private var loopStarted = false
 
     // MARK: Owned by the store loop (guarded by `storeLock`)
 
@@ -249,6 +252,7 @@ public final class RaftStore {
             snapshot: { [weak self] region, peer, failed in
                 self?.post(.snapshotReported(regionID: region, peerID: peer, failed: failed))
             })
+        loopStarted = true
         loopThread.start()
         loopThread.submit { [self] _ in runLoop() }
     }
@@ -399,6 +403,7 @@ public final class RaftStore {
         }
         guard first else { return }
         transport?.shutdown()
+        guard loopStarted else { return }  // a half-made store (its init threw): nothing runs
         inboxLocked { $0.stopping = true }
         wakeLoopIfWorkRemains()
         loopFinished.lock(whenValue: true)

@@ -4,6 +4,7 @@ import KVProtocol
 import KVServer
 import KVTestSupport
 import LogEngine
+import Raft
 import RaftStore
 import Testing
 
@@ -177,6 +178,57 @@ struct RaftStoreTests {
         #expect(later.count == 1 && { if case .error(let e) = later[0] { return e.code == .storage } else { return false } }())
         #expect(store.read([.get(key: bytes("kept")), .get(key: bytes("lost"))]) == [.value(bytes("yes")), .notFound])
         #expect(failures.withLock { reported.count } == 1)
+    }
+
+    @Test("a round the log splits into two synced batches, failing after the first: the store starts again (a hard state never lands ahead of its entries)")
+    func roundSplitAcrossLogBatches() throws {
+        let directory = TemporaryDirectory(prefix: "raftstore")
+        let fileSystem = SimulatedFileSystem()
+        var options = testOptions()  // 64 KiB segments: the log cuts a round into batches of about 32 KiB
+        options.logFileSystem = fileSystem
+        do {
+            let store = try RaftStore(directory: directory.file("data"), options: options, onFailure: { _ in })
+            defer { store.close() }
+            #expect(store.waitUntilReady(timeout: 30))
+            #expect(store.run([.put(key: bytes("kept"), value: bytes("yes"))]) == [.ok])
+            // One entry larger than a batch: the round's records go out as two synced batches, the second fails.
+            fileSystem.failSyncs(after: 1)
+            let answer = store.run([.put(key: bytes("big"), value: [UInt8](repeating: 7, count: 40 << 10))])
+            guard case .error(let error) = answer[0] else {
+                Issue.record("the write whose log sync failed was answered \(answer)")
+                return
+            }
+            #expect(error.code == .storage)
+        }
+        var random = SeededGenerator(seed: 7)
+        fileSystem.crash(.dropUnsynced, random: &random)
+        fileSystem.failSyncs(after: nil)
+        // Had the hard state (commit index of the big entry) gone first, it would be durable without the entry.
+        let store = try openStore(directory.file("data"), options)
+        defer { store.close() }
+        #expect(store.read([.get(key: bytes("kept"))]) == [.value(bytes("yes"))])
+        #expect(store.run([.put(key: bytes("after"), value: bytes("ok"))]) == [.ok])
+    }
+
+    @Test("a log whose hard state commits past its last entry is refused at open with an error, not a hang")
+    func commitBeyondLogRefused() throws {
+        let directory = TemporaryDirectory(prefix: "raftstore")
+        let path = directory.file("data")
+        do {
+            let store = try openStore(path)
+            #expect(store.run([.put(key: bytes("k"), value: bytes("v"))]) == [.ok])
+            store.close()
+        }
+        do {
+            let log = try LogEngine(directory: path + "/log", options: testOptions().log)
+            defer { log.close() }
+            let region = try #require(log.regions.first)
+            let state = try #require(log.hardState(of: region))
+            var batch = LogBatch()
+            batch.setHardState(region: region, HardState(term: state.term, vote: state.vote, commit: log.lastIndex(of: region) + 10))
+            try log.write(batch)
+        }
+        #expect(throws: RaftStoreError.self) { _ = try RaftStore(directory: path, options: testOptions()) }
     }
 
     @Test("a data directory written before the log is adopted: its keys are region 1's state")
