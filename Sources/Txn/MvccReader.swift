@@ -66,45 +66,34 @@ public struct MvccReader<Snapshot: MvccSnapshot> {
         guard let newest = try snapshot.first(from: lockKey, below: TxnKeys.versioned(base, .write, 0) + [0]) else {
             return nil  // no lock, no write record
         }
-        var visibleAt = timestamp
+        // The first write record to look at: the one found, if the snapshot sees it; else seek below.
+        var candidate: (commitTS: UInt64, record: WriteRecord)?
         if newest.key.count == lockKey.count {
             let lock = try LockRecord(decoding: newest.value)
             if lock.startTS <= timestamp, lock.kind != .lock {
                 throw LockInfo(key: key, primary: lock.primary, startTS: lock.startTS, ttl: lock.ttl, kind: lock.kind).error
             }
+            candidate = try write(key, atOrBefore: timestamp)
         } else {
-            let (commitTS, record) = try decodeWrite(newest)
-            if commitTS <= timestamp {
-                switch record.kind {
-                case .put: return try committedValue(key, commitTS: commitTS, record: record)
-                case .delete: return nil
-                case .lock, .rollback:
-                    guard commitTS > 0 else { return nil }
-                    visibleAt = commitTS - 1
-                }
-            }
+            let found = try decodeWrite(newest)
+            candidate = found.commitTS <= timestamp ? found : try write(key, atOrBefore: timestamp)
         }
-        while let (commitTS, record) = try write(key, atOrBefore: visibleAt) {
+        while let (commitTS, record) = candidate {
             switch record.kind {
             case .put:
-                return try committedValue(key, commitTS: commitTS, record: record)
+                if let short = record.shortValue { return short }
+                guard let value = try snapshot.get(TxnKeys.data(key, startTS: record.startTS)) else {
+                    throw TxnCorruption("the value committed at \(commitTS) by transaction \(record.startTS) is missing")
+                }
+                return value
             case .delete:
                 return nil
             case .lock, .rollback:
                 guard commitTS > 0 else { return nil }
-                visibleAt = commitTS - 1
+                candidate = try write(key, atOrBefore: commitTS - 1)
             }
         }
         return nil
-    }
-
-    /// The value a `put` write record committed: inside the record when short, else the data record's.
-    private func committedValue(_ key: [UInt8], commitTS: UInt64, record: WriteRecord) throws -> [UInt8] {
-        if let short = record.shortValue { return short }
-        guard let value = try snapshot.get(TxnKeys.data(key, startTS: record.startTS)) else {
-            throw TxnCorruption("the value committed at \(commitTS) by transaction \(record.startTS) is missing")
-        }
-        return value
     }
 
     /// Whether `key` has a lock or a write record committed at or after `timestamp`: false is the common case
