@@ -254,7 +254,10 @@ public final class RaftStore {
             })
         loopStarted = true
         loopThread.start()
-        loopThread.submit { [self] _ in runLoop() }
+        loopThread.submit { [self] _ in
+            nameCurrentThread("store-loop")
+            runLoop()
+        }
     }
 
     /// Hands an event to the store loop and wakes it.

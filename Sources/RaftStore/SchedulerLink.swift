@@ -211,6 +211,7 @@ public final class SchedulerLink: Sendable {
     public func startHeartbeats(of store: RaftStore, interval: Double, registerFirst: Bool = false) {
         heartbeatThread.start()
         heartbeatThread.submit { [self] _ in
+            nameCurrentThread("sched-heartbeat")
             var registered = !registerFirst
             while !stopping.load(ordering: .relaxed) {
                 if !registered {
