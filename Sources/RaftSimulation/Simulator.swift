@@ -64,6 +64,7 @@ public final class Simulator {
     private let maxInflight: Int
     private let preVote: Bool
     private let checkQuorum: Bool
+    private let broadcastsCommit: Bool
 
     private var result: SimulationResult
 
@@ -94,6 +95,7 @@ public final class Simulator {
         maxInflight = maxSizePerMessage == 1 ? r.pick([4, 256]) : r.pick([1, 4, 256])
         preVote = r.chance(0.7)
         checkQuorum = r.chance(0.7)
+        broadcastsCommit = r.chance(0.5)
         random = r
         nextNodeID = UInt64(options.nodeCount) + 1
         result = SimulationResult(seed: seed, traceHash: 0, violation: nil, messagesSent: 0, committedEntries: 0,
@@ -181,7 +183,7 @@ public final class Simulator {
     private func config(for id: UInt64) -> RaftConfig {
         RaftConfig(id: id, electionTick: options.electionTick, heartbeatTick: options.heartbeatTick,
                    maxSizePerMessage: maxSizePerMessage, maxInflightMessages: maxInflight,
-                   checkQuorum: checkQuorum, preVote: preVote)
+                   checkQuorum: checkQuorum, preVote: preVote, broadcastsCommit: broadcastsCommit)
     }
 
     private func addNode(id: UInt64, bootstrap: ConfState) {

@@ -130,7 +130,7 @@ extension RaftStore {
             return nil
         }
         let storage = PeerStorage(regionID: region.id, log: log, confState: ConfState(voters: []))
-        let config = RaftConfig(id: envelope.to.id, electionTick: options.electionTicks, heartbeatTick: options.heartbeatTicks)
+        let config = raftConfig(peerID: envelope.to.id)
         guard let node = try? RaftNode(config: config, storage: storage) else { return nil }
         let peer = Peer(region: region, peerID: envelope.to.id, storage: storage, node: node, appliedIndex: 0)
         peers[region.id] = peer

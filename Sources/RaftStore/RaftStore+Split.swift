@@ -146,6 +146,9 @@ extension RaftStore {
             if createChild { try txn.put(right.encoded(), for: MetaKeys.region(right.id), in: .meta) }
         }
         let wasLeader = peer.node.role == .leader
+        // Followers learn of a commit at the next heartbeat; this one they should apply now, so that the new
+        // region has a quorum of peers for its first election.
+        if wasLeader { peer.node.announceCommit() }
         peer.region = left
         regionsChanged = true
         peer.cachedSnapshot = nil
@@ -171,6 +174,15 @@ extension RaftStore {
         answer(.records([left.fields.words, right.fields.words]))
     }
 
+    /// The Raft configuration of this store's peers. Commits are not broadcast (followers learn them from
+    /// the next append or heartbeat, a tick later at most): on a node with many regions each written now and
+    /// then, the broadcast was an append and an answer per follower per write, nearly doubling the Raft
+    /// traffic; splits and membership changes are still announced at once.
+    func raftConfig(peerID: UInt64) -> RaftConfig {
+        RaftConfig(
+            id: peerID, electionTick: options.electionTicks, heartbeatTick: options.heartbeatTicks, broadcastsCommit: false)
+    }
+
     /// A Raft node for a region whose state is in LMDB and the log (at start, or made by a split).
     @discardableResult
     func startPeer(for region: Region, applied: UInt64) throws -> Peer {
@@ -182,7 +194,7 @@ extension RaftStore {
         let uninitialized = cluster != nil && applied == 0 && log.lastIndex(of: region.id) == 0
         let storage = PeerStorage(
             regionID: region.id, log: log, confState: ConfState(voters: uninitialized ? [] : region.peers.map(\.id)))
-        var config = RaftConfig(id: local.id, electionTick: options.electionTicks, heartbeatTick: options.heartbeatTicks)
+        var config = raftConfig(peerID: local.id)
         config.applied = applied
         let node: RaftNode
         do {

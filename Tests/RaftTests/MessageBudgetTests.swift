@@ -40,6 +40,59 @@ struct MessageBudgetTests {
         #expect(cluster.applied[3]?.count == 20)
     }
 
+    @Test("without commit broadcasts an entry costs 4 messages; followers learn the commit from the next heartbeat")
+    func commitWithoutBroadcast() {
+        let cluster = LocalCluster(count: 3) { $0.broadcastsCommit = false }
+        cluster.elect(1)
+        cluster.stabilize()
+        cluster.resetCounters()
+        for i in 0..<10 {
+            try! cluster[1].propose([UInt8(i)])
+            cluster.stabilize()
+        }
+        // Per entry: 2 appends + 2 acks, and no appends that only carry the new commit index.
+        #expect(cluster.messagesSent == 40, "sent \(cluster.messagesSent): \(cluster.messagesByKind)")
+        #expect(cluster[1].committedIndex == cluster[1].lastIndex)
+        // Each append carried the commit index known when it was sent: followers trail by the last entry.
+        #expect(cluster[2].committedIndex == cluster[1].committedIndex - 1)
+        #expect(cluster.applied[2]?.count == 9)
+        cluster.tick(1)
+        #expect(cluster[2].committedIndex == cluster[1].committedIndex)
+        #expect(cluster[3].committedIndex == cluster[1].committedIndex)
+        #expect(cluster.applied[3]?.count == 10)
+    }
+
+    @Test("without commit broadcasts a committed membership change is still announced at once")
+    func membershipChangeAnnounced() {
+        let cluster = LocalCluster(count: 3) { $0.broadcastsCommit = false }
+        cluster.elect(1)
+        cluster.stabilize()
+        cluster.tick(1)
+        try! cluster[1].proposeConfChange(ConfChange(kind: .removeNode, nodeID: 3))
+        cluster.stabilize()
+        // Node 3 applies its own removal without waiting for a heartbeat, which it will no longer get.
+        #expect(cluster[3].committedIndex == cluster[1].committedIndex)
+        #expect(cluster[2].committedIndex == cluster[1].committedIndex)
+    }
+
+    @Test("announceCommit sends the commit index to every follower at once")
+    func announceCommit() {
+        let cluster = LocalCluster(count: 3) { $0.broadcastsCommit = false }
+        cluster.elect(1)
+        cluster.stabilize()
+        try! cluster[1].propose([7])
+        cluster.stabilize()
+        #expect(cluster[2].committedIndex < cluster[1].committedIndex)
+        cluster.resetCounters()
+        cluster[1].announceCommit()
+        cluster.stabilize()
+        #expect(cluster.messagesByKind[.append] == 2)
+        #expect(cluster[2].committedIndex == cluster[1].committedIndex)
+        #expect(cluster[3].committedIndex == cluster[1].committedIndex)
+        cluster[2].announceCommit()  // not the leader: nothing
+        #expect(cluster[2].hasReady() == false)
+    }
+
     @Test("100 idle ticks cost at most 400 messages")
     func idleTicks() {
         let cluster = LocalCluster(count: 3)

@@ -23,9 +23,15 @@ public struct RaftConfig {
     public var preVote: Bool
     /// How ReadIndex confirms leadership.
     public var readOnlyOption: ReadOnlyOption
+    /// Whether a leader whose commit index advanced sends every follower an append at once to carry it (as
+    /// etcd does). When false (raft-rs's `skip_bcast_commit`), followers learn it from the next append or
+    /// heartbeat, so they apply up to a heartbeat later; on a region written one entry at a time this saves
+    /// an append and its answer per follower per write. A committed membership change is announced at once
+    /// either way, so a removed follower learns of its removal.
+    public var broadcastsCommit: Bool
 
     /// Creates a configuration with conventional defaults (election 10 ticks, heartbeat 1 tick, pre-vote
-    /// and check-quorum on, safe reads).
+    /// and check-quorum on, safe reads, commits broadcast).
     ///
     /// - Parameters:
     ///   - id: this node's id (non-zero).
@@ -37,6 +43,7 @@ public struct RaftConfig {
     ///   - checkQuorum: enable check-quorum.
     ///   - preVote: enable pre-vote.
     ///   - readOnlyOption: ReadIndex mode.
+    ///   - broadcastsCommit: announce a new commit index at once.
     public init(
         id: UInt64,
         electionTick: Int = 10,
@@ -46,7 +53,8 @@ public struct RaftConfig {
         maxInflightMessages: Int = 256,
         checkQuorum: Bool = true,
         preVote: Bool = true,
-        readOnlyOption: ReadOnlyOption = .safe
+        readOnlyOption: ReadOnlyOption = .safe,
+        broadcastsCommit: Bool = true
     ) {
         self.id = id
         self.electionTick = electionTick
@@ -57,6 +65,7 @@ public struct RaftConfig {
         self.checkQuorum = checkQuorum
         self.preVote = preVote
         self.readOnlyOption = readOnlyOption
+        self.broadcastsCommit = broadcastsCommit
     }
 
     /// Checks the configuration.

@@ -65,6 +65,12 @@ extension RaftNode {
         return committed
     }
 
+    /// Whether the entries committed after `index` include this leader's latest membership change (just
+    /// elected, `pendingConfIndex` is the last entry of earlier terms, which may hold one).
+    private func committedMembershipChange(after index: UInt64) -> Bool {
+        index < pendingConfIndex && pendingConfIndex <= raftLog.committed
+    }
+
     func broadcastAppend() {
         for peer in tracker.voters where peer != id {
             sendAppend(to: peer)
@@ -158,7 +164,8 @@ extension RaftNode {
                 pr.inflights.freeLE(m.index)
             }
             tracker.progress[m.from] = pr
-            if maybeCommit() {
+            let committedBefore = raftLog.committed
+            if maybeCommit() && (config.broadcastsCommit || committedMembershipChange(after: committedBefore)) {
                 broadcastAppend()
             } else if wasPaused {
                 sendAppend(to: m.from)

@@ -387,6 +387,14 @@ public final class RaftNode {
         tracker.progress[id] = pr
     }
 
+    /// Sends every follower the commit index now, in an append (empty when it lacks nothing), as a leader
+    /// whose ``RaftConfig/broadcastsCommit`` is false does not on its own: for an entry that followers should
+    /// apply promptly (a region split, say). Does nothing unless leader.
+    public func announceCommit() {
+        guard role == .leader else { return }
+        broadcastAppend()
+    }
+
     /// Reports that `id` could not be reached, so a streaming leader falls back to probing it.
     ///
     /// - Parameter id: the peer.
