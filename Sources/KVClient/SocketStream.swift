@@ -89,7 +89,29 @@ public final class SocketStream {
         }
     }
 
-    /// Tells the peer that nothing more will be sent (half-close); reading goes on.
+    /// Sends what the socket takes of `bytes` without waiting for room: all of it unless the socket's buffer
+    /// is full (the peer reads slowly or not at all).
+    ///
+    /// - Returns: How many bytes were taken, from 0 to `bytes.count`.
+    /// - Throws: ``KVClientError`` of kind ``KVClientError/Kind/connectionClosed``.
+    public func writeWithoutWaiting(_ bytes: [UInt8]) throws(KVClientError) -> Int {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { raw in
+                send(descriptor, raw.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+            if sent < 0 {
+                let failure = errno
+                if failure == EINTR { continue }
+                if failure == EAGAIN || failure == EWOULDBLOCK { return offset }
+                throw KVClientError(
+                    .connectionClosed, "lost the connection to \(address): \(String(cString: strerror(failure)))")
+            }
+            offset += sent
+        }
+        return offset
+    }
+
     /// Whether the other side closed the connection (or sent something nobody asked for) while it sat idle:
     /// checked without blocking before a pooled connection is reused, so a request is never written into a
     /// connection that is already dead — where its fate would look unknown.
@@ -99,6 +121,7 @@ public final class SocketStream {
         return ready != 0
     }
 
+    /// Tells the peer that nothing more will be sent (half-close); reading goes on.
     public func finishWriting() {
         shutdown(descriptor, Int32(SHUT_WR))
     }

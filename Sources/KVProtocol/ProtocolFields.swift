@@ -46,6 +46,16 @@ public struct ProtocolFields: Sendable, Hashable {
         pairs.append((name, Array(String(number).utf8)))
     }
 
+    /// Appends the fields to a line, each as a space and `name=value`.
+    public func append(to line: inout [UInt8]) {
+        for pair in pairs {
+            line.append(0x20)
+            line.append(contentsOf: pair.name.utf8)
+            line.append(0x3D)
+            ProtocolToken.append(pair.value, to: &line)
+        }
+    }
+
     /// The encoded words, ready for ``Response/ok(_:)`` or a request line.
     public var words: [String] {
         pairs.map { "\($0.name)=" + ProtocolToken.encodeString($0.value) }

@@ -1,5 +1,5 @@
 /// One piece of a batch of Raft messages sent from one store to another: `RAFT from=STORE seq=N last=0|1
-/// [addr=ADDRESS] [cluster=ID] data=BYTES` → `OK`.
+/// [addr=ADDRESS] [cluster=ID] [reply=0] data=BYTES` → `OK` (nothing with `reply=0`).
 ///
 /// A batch larger than ``maxPayload`` (a snapshot, a long catch-up) goes as consecutive chunks on one
 /// connection, `seq` counting from 0 and `last=1` on the final one; the receiver joins them. A chunk with
@@ -19,13 +19,18 @@ public struct RaftTransferChunk: Sendable, Hashable {
     /// The sending store's address (`addr=`, on a batch's first chunk), so the receiver can answer even
     /// while the scheduler, which it would otherwise ask, is down; empty when not sent.
     public var fromAddress: String
+    /// Whether the sender reads an answer (`reply=0` when not). Stores stream their Raft traffic without
+    /// answers: the receiver writes none and closes the connection instead of refusing a chunk, so the
+    /// sender learns of a refusal as a broken connection. Raft tolerates the loss either way.
+    public var expectsReply: Bool
 
     /// Raw bytes per chunk: escaped, a chunk stays well inside ``ProtocolLimits/maxLineLength``.
     public static let maxPayload = 512 << 10
 
     /// Creates a chunk.
     public init(
-        fromStore: UInt64, sequence: UInt64, isLast: Bool, payload: [UInt8], fromAddress: String = "", clusterID: UInt64 = 0
+        fromStore: UInt64, sequence: UInt64, isLast: Bool, payload: [UInt8], fromAddress: String = "", clusterID: UInt64 = 0,
+        expectsReply: Bool = true
     ) {
         self.fromStore = fromStore
         self.clusterID = clusterID
@@ -33,6 +38,7 @@ public struct RaftTransferChunk: Sendable, Hashable {
         self.isLast = isLast
         self.payload = payload
         self.fromAddress = fromAddress
+        self.expectsReply = expectsReply
     }
 
     var fields: ProtocolFields {
@@ -42,6 +48,7 @@ public struct RaftTransferChunk: Sendable, Hashable {
         fields.append("seq", sequence)
         fields.append("last", isLast ? 1 : 0)
         if !fromAddress.isEmpty { fields.append("addr", fromAddress) }
+        if !expectsReply { fields.append("reply", 0) }
         fields.append("data", bytes: payload)
         return fields
     }
@@ -55,6 +62,7 @@ public struct RaftTransferChunk: Sendable, Hashable {
         guard address.utf8.count <= 256 else { throw ProtocolError(.badArgument, "addr= is at most 256 bytes") }
         self.init(
             fromStore: try fields.number("from"), sequence: try fields.number("seq"), isLast: try fields.number("last") == 1,
-            payload: payload, fromAddress: address, clusterID: try fields.number("cluster", default: 0))
+            payload: payload, fromAddress: address, clusterID: try fields.number("cluster", default: 0),
+            expectsReply: try fields.number("reply", default: 1) != 0)
     }
 }

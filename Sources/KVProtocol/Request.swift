@@ -36,6 +36,12 @@ public enum Request: Sendable, Hashable {
     /// `RESOLVE`); see ``TxnRequest``.
     case txn(TxnRequest)
 
+    /// Whether the sender reads an answer to this request: all do but a one-way `RAFT` chunk.
+    public var expectsAnswer: Bool {
+        if case .raft(let chunk) = self { return chunk.expectsReply }
+        return true
+    }
+
     /// Whether the request reads stored data (`GET`, `SCAN`, `TGET`, `TSCAN`).
     public var readsData: Bool {
         switch self {
@@ -290,7 +296,9 @@ extension Request {
         case .scheduler(let request):
             word(request.words.joined(separator: " "))
         case .raft(let chunk):
-            word((["RAFT"] + chunk.fields.words).joined(separator: " "))
+            // Straight into the line: a chunk's data is up to 512 KiB, so no String on the way.
+            word("RAFT")
+            chunk.fields.append(to: &line)
         case .fault(let fault):
             word((["FAULT"] + fault.fields.words).joined(separator: " "))
         case .txn(let request):
@@ -308,6 +316,17 @@ extension Request {
 public enum RequestLine {
     /// The tokens of `line`, separated by runs of spaces.
     public static func split(_ line: ArraySlice<UInt8>) -> ArraySlice<ArraySlice<UInt8>> {
-        line.split(separator: 0x20, omittingEmptySubsequences: true)[...]
+        // By hand: the generic `split(separator:)` called a closure per byte, and a `RAFT` line is long.
+        var tokens: [ArraySlice<UInt8>] = []
+        line.withUnsafeBufferPointer { bytes in
+            var index = 0
+            while index < bytes.count {
+                while index < bytes.count && bytes[index] == 0x20 { index += 1 }
+                let start = index
+                while index < bytes.count && bytes[index] != 0x20 { index += 1 }
+                if index > start { tokens.append(line[(line.startIndex + start)..<(line.startIndex + index)]) }
+            }
+        }
+        return tokens[...]
     }
 }

@@ -14,6 +14,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     private enum Slot {
         case waiting
         case ready(Response)
+        /// A request whose sender reads no answer (a one-way `RAFT` chunk): nothing is written for it, and a
+        /// refusal closes the connection instead, which is how such a sender learns of it.
+        case waitingUnanswered
+        case unanswered(Response)
     }
 
     private let store: any NodeService
@@ -83,7 +87,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 slots.append(.ready(.error(error)))
                 return
             }
-            slots.append(.waiting)
+            slots.append(request.expectsAnswer ? .waiting : .waitingUnanswered)
             if request == .quit {
                 closeAfterAnswers = true
                 slots[offset: slots.count - 1] = .ready(.ok(["bye"]))
@@ -177,7 +181,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     private func fill(_ sequence: Int, with response: Response) {
-        slots[offset: sequence - firstSequence] = .ready(response)
+        if case .waitingUnanswered = slots[offset: sequence - firstSequence] {
+            slots[offset: sequence - firstSequence] = .unanswered(response)
+        } else {
+            slots[offset: sequence - firstSequence] = .ready(response)
+        }
     }
 
     /// Writes the answers that are ready at the head of the queue, in order, and flushes once.
@@ -185,9 +193,19 @@ final class ConnectionHandler: ChannelInboundHandler {
         guard let context else { return }
         var buffer: ByteBuffer?
         var answered = 0
-        while let head = slots.first, case .ready(let response) = head {
-            if buffer == nil { buffer = context.channel.allocator.buffer(capacity: 256) }
-            response.write(into: &buffer!)
+        answering: while let head = slots.first {
+            switch head {
+            case .ready(let response):
+                if buffer == nil { buffer = context.channel.allocator.buffer(capacity: 256) }
+                response.write(into: &buffer!)
+            case .unanswered(.error(let error)):
+                logger.info("closing a connection whose unanswered request was refused", metadata: ["error": "\(error)"])
+                closeAfterAnswers = true  // input from here on is ignored; the rest is answered, then closed
+            case .unanswered:
+                break
+            case .waiting, .waitingUnanswered:
+                break answering
+            }
             slots.removeFirst()
             firstSequence += 1
             answered += 1

@@ -10,8 +10,8 @@ import Glibc
 #endif
 
 /// Sends Raft messages to other stores over the line protocol: one connection and one sender thread per
-/// destination store, reused for every region; whatever queued while a batch was on the wire goes as the next
-/// batch (one `RAFT` round trip, chunked when large).
+/// destination store, reused for every region; whatever queued while a batch was being written goes as the
+/// next batch (`RAFT` lines with `reply=0`, chunked when large; nothing is read back).
 ///
 /// Raft tolerates lost messages, so the transport never retries: a batch that cannot be delivered (store
 /// unreachable, connection broken) is dropped, the store loop hears `unreachable`, and a snapshot that did not
@@ -75,6 +75,11 @@ public final class RaftTransport: Sendable {
         }
     }
 
+    /// Whether any fault is injected (then every batch goes through a sender thread, which applies them).
+    fileprivate var hasFaults: Bool {
+        faults.withLock { $0 != FaultInjection() }
+    }
+
     /// Whether incoming messages from `storeID` are to be ignored (an injected partition).
     func isCutOff(from storeID: UInt64) -> Bool {
         faults.withLock { $0.isolatedStores.contains(storeID) }
@@ -104,15 +109,25 @@ public final class RaftTransport: Sendable {
     }
 }
 
-/// The queue and thread sending to one store.
+/// The queue, connection and thread sending to one store.
+///
+/// A batch handed over while the connection is idle is written at once by the caller (the store loop) without
+/// waiting for room in the socket; only what the socket does not take, batches that arrive meanwhile,
+/// snapshots, connecting and injected faults are left to the sender thread. Waking a thread per batch cost
+/// more than the write itself.
 private final class StoreSender: @unchecked Sendable {
     let storeID: UInt64
     unowned let transport: RaftTransport
+    /// Guards the fields below; its value is 1 while the sender thread has work.
     private let lock = ConditionLock(value: 0)
     private var queue: [RaftEnvelope] = []
+    /// The end of a batch the caller began writing and the socket did not take: it goes before anything else.
+    private var unsent: [UInt8] = []
+    /// Whether a thread is writing on `connection` (only that thread then touches it).
+    private var writing = false
     private var stopping = false
-    private let thread = NIOThreadPool(numberOfThreads: 1)
     private var connection: LineConnection?
+    private let thread = NIOThreadPool(numberOfThreads: 1)
     private var generator = SystemRandomNumberGenerator()
 
     /// Past this many queued messages the oldest are dropped: the destination is slow or gone, and Raft
@@ -123,11 +138,22 @@ private final class StoreSender: @unchecked Sendable {
         self.storeID = storeID
         self.transport = transport
         thread.start()
-        thread.submit { [self] _ in run() }
+        thread.submit { [self] _ in
+            nameCurrentThread("raft-send-\(storeID)")
+            run()
+        }
     }
 
     func enqueue(_ envelopes: [RaftEnvelope]) {
         lock.lock()
+        if queue.isEmpty, unsent.isEmpty, !writing, !stopping, let connection,
+            !envelopes.contains(where: { $0.message.kind == .snapshot }), !transport.hasFaults
+        {
+            writing = true
+            lock.unlock()
+            writeAtOnce(envelopes, on: connection)
+            return
+        }
         queue.append(contentsOf: envelopes)
         var dropped: [RaftEnvelope] = []
         if queue.count > Self.maxQueued {
@@ -136,6 +162,30 @@ private final class StoreSender: @unchecked Sendable {
         }
         lock.unlock(withValue: 1)
         if !dropped.isEmpty { transport.reportSnapshots(in: dropped, failed: true) }
+    }
+
+    /// The caller's write of a batch (no snapshot in it): what the socket does not take is left to the thread.
+    private func writeAtOnce(_ envelopes: [RaftEnvelope], on connection: LineConnection) {
+        let bytes = encode(envelopes)
+        let taken: Int
+        do {
+            taken = try connection.stream.writeWithoutWaiting(bytes)
+        } catch {
+            lock.lock()
+            writing = false
+            self.connection = nil
+            if queue.isEmpty { lock.unlock() } else { lock.unlock(withValue: 1) }
+            transport.reportUnreachable(storeID)
+            return
+        }
+        lock.lock()
+        writing = false
+        if taken < bytes.count { unsent = Array(bytes[taken...]) }
+        if queue.isEmpty && unsent.isEmpty {
+            lock.unlock()  // not `unlock(withValue:)`, which wakes the sleeping thread for nothing
+        } else {
+            lock.unlock(withValue: 1)
+        }
     }
 
     func stop() {
@@ -153,33 +203,57 @@ private final class StoreSender: @unchecked Sendable {
                 connection = nil
                 return
             }
-            var batch = queue
-            queue = []
-            lock.unlock(withValue: 0)
-            let faults = transport.faults.withLock { $0 }
-            if faults.isolatedStores.contains(storeID) {
-                transport.reportSnapshots(in: batch, failed: true)
+            if writing {
+                // The caller is writing; it hands back (and sets the value again) when done.
+                lock.unlock(withValue: 0)
                 continue
             }
-            if faults.dropRate > 0 {
-                batch = batch.filter { _ in Double.random(in: 0..<1, using: &generator) >= faults.dropRate }
-            }
-            if faults.maxDelayMilliseconds > 0 {
-                usleep(UInt32(UInt64.random(in: 0...faults.maxDelayMilliseconds, using: &generator) * 1000))
-            }
-            guard !batch.isEmpty else { continue }
-            if deliver(batch) {
-                transport.reportSnapshots(in: batch, failed: false)
-            } else {
-                connection = nil
-                transport.reportSnapshots(in: batch, failed: true)
+            var batch = queue
+            queue = []
+            let rest = unsent
+            unsent = []
+            writing = true
+            lock.unlock(withValue: 0)
+            let delivered = send(rest, then: &batch)
+            lock.lock()
+            writing = false
+            if !delivered { connection = nil }
+            lock.unlock(withValue: queue.isEmpty && unsent.isEmpty ? 0 : 1)
+            if !delivered {
                 transport.reportUnreachable(storeID)
                 usleep(100_000)  // a destination that is down is not hammered
             }
         }
     }
 
-    /// Sends one batch, in chunks; true once the destination acknowledged all of it.
+    /// The thread's write: the end of a batch the caller began, then the queued batch (faults applied);
+    /// false when the connection failed. Reports what happened to snapshots in the batch.
+    private func send(_ rest: [UInt8], then batch: inout [RaftEnvelope]) -> Bool {
+        if !rest.isEmpty {
+            guard let connection, (try? connection.send(rest)) != nil else {
+                transport.reportSnapshots(in: batch, failed: true)
+                return false
+            }
+        }
+        let faults = transport.faults.withLock { $0 }
+        if faults.isolatedStores.contains(storeID) {
+            transport.reportSnapshots(in: batch, failed: true)
+            return true
+        }
+        if faults.dropRate > 0 {
+            batch = batch.filter { _ in Double.random(in: 0..<1, using: &generator) >= faults.dropRate }
+        }
+        if faults.maxDelayMilliseconds > 0 {
+            usleep(UInt32(UInt64.random(in: 0...faults.maxDelayMilliseconds, using: &generator) * 1000))
+        }
+        guard !batch.isEmpty else { return true }
+        let delivered = deliver(batch)
+        transport.reportSnapshots(in: batch, failed: !delivered)
+        return delivered
+    }
+
+    /// Sends one batch on the connection, opening it if need be; true once the bytes are with the kernel.
+    /// Nothing is read back: a receiver that refuses a chunk closes the connection, and a later write fails.
     private func deliver(_ batch: [RaftEnvelope]) -> Bool {
         if connection == nil {
             guard let text = transport.address(of: storeID), let address = try? NodeAddress(parsing: text),
@@ -188,7 +262,14 @@ private final class StoreSender: @unchecked Sendable {
             connection = opened
         }
         guard let connection else { return false }
+        return (try? connection.send(encode(batch))) != nil
+    }
+
+    /// A batch as `RAFT` lines asking for no answer (waiting for one cost a wake-up on each side per batch
+    /// and taught nothing Raft needs), chunked when large.
+    private func encode(_ batch: [RaftEnvelope]) -> [UInt8] {
         let bytes = RaftEnvelope.encode(batch)
+        var lines: [UInt8] = []
         var offset = 0
         var sequence: UInt64 = 0
         repeat {
@@ -196,12 +277,12 @@ private final class StoreSender: @unchecked Sendable {
             let chunk = RaftTransferChunk(
                 fromStore: transport.localStoreID, sequence: sequence, isLast: end == bytes.count,
                 payload: Array(bytes[offset..<end]), fromAddress: sequence == 0 ? transport.localAddress : "",
-                clusterID: transport.clusterID)
-            guard case .ok = try? connection.call(.raft(chunk)) else { return false }
+                clusterID: transport.clusterID, expectsReply: false)
+            lines.append(contentsOf: Request.raft(chunk).encoded)
             offset = end
             sequence += 1
         } while offset < bytes.count
-        return true
+        return lines
     }
 }
 

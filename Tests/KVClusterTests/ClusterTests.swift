@@ -90,6 +90,15 @@ struct ClusterTests {
             return
         }
         #expect(foreignRefusal.message.contains("belongs to cluster 12345"))
+        // Sent one-way (`reply=0`, as stores stream), the refusal closes the connection instead of answering;
+        // a one-way chunk that is accepted gets no answer either (the PING behind it is answered first).
+        let streamed = try LineConnection(to: NodeAddress(parsing: cluster.nodeSocket(leaderIndex)), timeout: 10)
+        try streamed.send(Request.raft(RaftTransferChunk(
+            fromStore: 99, sequence: 0, isLast: false, payload: [1], expectsReply: false)))
+        #expect(try streamed.call(.ping) == .pong)
+        try streamed.send(Request.raft(RaftTransferChunk(
+            fromStore: 99, sequence: 0, isLast: true, payload: [], clusterID: 12_345, expectsReply: false)))
+        #expect(throws: KVClientError.self) { try streamed.readResponse() }  // closed, nothing written
         // A follower refuses reads and writes with the leader's address.
         let leader = try #require(try cluster.leaderIndex())
         let follower = (leader + 1) % 3
