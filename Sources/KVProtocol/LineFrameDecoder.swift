@@ -1,5 +1,11 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One frame of the line protocol, as the decoder hands it on.
 public enum LineFrame: Sendable, Equatable {
     /// A complete line, without its LF (and without a CR before it).
@@ -28,10 +34,16 @@ public struct LineFrameDecoder: NIOSingleStepByteToMessageDecoder {
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> LineFrame? {
-        let view = buffer.readableBytesView
-        let searchFrom = view.startIndex + searchedBytes
-        if let newline = view[searchFrom...].firstIndex(of: 0x0A) {
-            let length = newline - view.startIndex
+        let readable = buffer.readableBytes
+        // memchr: the generic `firstIndex(of:)` over a ByteBufferView went byte by byte, and a `RAFT` line
+        // is long.
+        let newline: Int? = buffer.withUnsafeReadableBytes { raw in
+            guard searchedBytes < raw.count, let base = raw.baseAddress,
+                let found = memchr(base + searchedBytes, 0x0A, raw.count - searchedBytes)
+            else { return nil }
+            return base.distance(to: UnsafeRawPointer(found))
+        }
+        if let length = newline {
             searchedBytes = 0
             if discarding || length > maxLength {
                 discarding = false
@@ -43,14 +55,14 @@ public struct LineFrameDecoder: NIOSingleStepByteToMessageDecoder {
             if line.readableBytesView.last == 0x0D { line.moveWriterIndex(to: line.writerIndex - 1) }
             return .line(line)
         }
-        if discarding || view.count > maxLength {
+        if discarding || readable > maxLength {
             // Drop what we have of the over-long line; the rest is dropped as it comes.
             discarding = true
-            buffer.moveReaderIndex(forwardBy: view.count)
+            buffer.moveReaderIndex(forwardBy: readable)
             searchedBytes = 0
             return nil
         }
-        searchedBytes = view.count
+        searchedBytes = readable
         return nil
     }
 

@@ -28,16 +28,45 @@ public enum ProtocolToken {
             output.append(contentsOf: empty)
             return
         }
+        let written: Int? = bytes.withContiguousStorageIfAvailable { source in
+            // Room for the worst case (every byte escaped), filled through a pointer, then trimmed: a
+            // bounds-checked append per byte was most of the cost of encoding a `RAFT` chunk.
+            let start = output.count
+            output.append(contentsOf: repeatElement(0, count: source.count * 3))
+            let end = output.withUnsafeMutableBufferPointer { target in
+                var at = start
+                for byte in source {
+                    if isPlain(byte) {
+                        target[at] = byte
+                        at += 1
+                    } else {
+                        target[at] = 0x25
+                        target[at + 1] = hexDigit(byte >> 4)
+                        target[at + 2] = hexDigit(byte & 0x0F)
+                        at += 3
+                    }
+                }
+                return at
+            }
+            output.removeLast(output.count - end)
+            return end - start
+        }
+        guard written == nil else { return }
         output.reserveCapacity(output.count + bytes.count)
         for byte in bytes {
             if isPlain(byte) {
                 output.append(byte)
             } else {
                 output.append(0x25)
-                output.append(hexDigits[Int(byte >> 4)])
-                output.append(hexDigits[Int(byte & 0x0F)])
+                output.append(hexDigit(byte >> 4))
+                output.append(hexDigit(byte & 0x0F))
             }
         }
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? 0x30 + nibble : 0x41 - 10 + nibble
     }
 
     /// The escaped form of `bytes`.
@@ -60,27 +89,39 @@ public enum ProtocolToken {
     ///   followed by two hex digits, or a `"` anywhere but in the token `""`.
     public static func decode(_ token: ArraySlice<UInt8>) throws(ProtocolError) -> [UInt8] {
         if token.count == 2 && token.first == 0x22 && token.last == 0x22 { return [] }
-        var output: [UInt8] = []
-        output.reserveCapacity(token.count)
-        var index = token.startIndex
-        while index < token.endIndex {
-            let byte = token[index]
-            if byte == 0x25 {
-                guard index + 2 < token.endIndex, let high = hexValue(token[index + 1]), let low = hexValue(token[index + 2])
-                else {
-                    throw ProtocolError(.badEscape, "'%' must be followed by two hex digits")
+        // Through pointers into an array sized for the token, trimmed at the end: per-byte bounds-checked
+        // appends were most of the cost of reading a `RAFT` chunk.
+        var failure: ProtocolError?
+        let output = token.withUnsafeBufferPointer { source in
+            [UInt8](unsafeUninitializedCapacity: source.count) { target, count in
+                var index = 0
+                count = 0
+                while index < source.count {
+                    let byte = source[index]
+                    if byte == 0x25 {
+                        guard index + 2 < source.count, let high = hexValue(source[index + 1]),
+                            let low = hexValue(source[index + 2])
+                        else {
+                            failure = ProtocolError(.badEscape, "'%' must be followed by two hex digits")
+                            return
+                        }
+                        target[count] = high << 4 | low
+                        index += 3
+                    } else if isPlain(byte) {
+                        target[count] = byte
+                        index += 1
+                    } else if byte == 0x22 {
+                        failure = ProtocolError(.badEscape, "'\"' may appear only as the empty token \"\"; write it %22")
+                        return
+                    } else {
+                        failure = ProtocolError(.badEscape, "byte 0x\(String(byte, radix: 16)) must be written %XX")
+                        return
+                    }
+                    count += 1
                 }
-                output.append(high << 4 | low)
-                index += 3
-            } else if isPlain(byte) {
-                output.append(byte)
-                index += 1
-            } else if byte == 0x22 {
-                throw ProtocolError(.badEscape, "'\"' may appear only as the empty token \"\"; write it %22")
-            } else {
-                throw ProtocolError(.badEscape, "byte 0x\(String(byte, radix: 16)) must be written %XX")
             }
         }
+        if let failure { throw failure }
         return output
     }
 
@@ -93,8 +134,6 @@ public enum ProtocolToken {
         }
         return token.reduce(0) { $0 * 10 + Int($1 - 0x30) }
     }
-
-    private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
 
     @inline(__always)
     private static func hexValue(_ byte: UInt8) -> UInt8? {

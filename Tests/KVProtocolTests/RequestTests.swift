@@ -73,7 +73,11 @@ struct RequestTests {
             if key[0] == Request.transactionalKeyPrefix { key[0] = 0 }  // raw keys stay below 0xFF
             let value = random.bytes(Int.random(in: 0...100, using: &random))
             let request: Request =
-                switch Int.random(in: 0..<6, using: &random) {
+                switch Int.random(in: 0..<7, using: &random) {
+                case 5: .raft(RaftTransferChunk(
+                    fromStore: UInt64.random(in: 1...UInt64.max, using: &random), sequence: UInt64(value.count), isLast: Bool.random(using: &random),
+                    payload: random.bytes(Int.random(in: 0...600, using: &random)), fromAddress: value.isEmpty ? "" : "/tmp/n0.sock",
+                    clusterID: UInt64.random(in: 0...3, using: &random), expectsReply: Bool.random(using: &random)))
                 case 4: .txn(.prewrite(TxnPrewrite(
                     primary: key, startTS: UInt64.random(in: 0...UInt64.max, using: &random), ttl: 3000,
                     mutations: [TxnMutation(.put, key: key, value: value), TxnMutation(.delete, key: value.isEmpty ? [0xFF] : value)])))
