@@ -210,8 +210,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             firstSequence += 1
             answered += 1
         }
+        if answered > 0 { store.serverStatistics.requests.add(answered, ordering: .relaxed) }  // unanswered ones too
         if let buffer {
-            store.serverStatistics.requests.add(answered, ordering: .relaxed)
             lastWrite = context.writeAndFlush(wrapOutboundOut(buffer))
         }
         if slots.isEmpty && (closeAfterAnswers || inputClosed) {

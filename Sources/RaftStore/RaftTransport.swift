@@ -125,6 +125,9 @@ private final class StoreSender: @unchecked Sendable {
     private var unsent: [UInt8] = []
     /// Whether a thread is writing on `connection` (only that thread then touches it).
     private var writing = false
+    /// Set when the caller's write found the connection broken: the thread waits a little before it connects
+    /// again, so a destination that refuses every batch (by closing) is not reconnected to once per batch.
+    private var pauseBeforeConnecting = false
     private var stopping = false
     private var connection: LineConnection?
     private let thread = NIOThreadPool(numberOfThreads: 1)
@@ -174,6 +177,7 @@ private final class StoreSender: @unchecked Sendable {
             lock.lock()
             writing = false
             self.connection = nil
+            pauseBeforeConnecting = true
             if queue.isEmpty { lock.unlock() } else { lock.unlock(withValue: 1) }
             transport.reportUnreachable(storeID)
             return
@@ -199,8 +203,8 @@ private final class StoreSender: @unchecked Sendable {
         while true {
             lock.lock(whenValue: 1)
             if stopping {
+                connection = nil  // under the lock: the caller may be between writes
                 lock.unlock()
-                connection = nil
                 return
             }
             if writing {
@@ -213,12 +217,16 @@ private final class StoreSender: @unchecked Sendable {
             let rest = unsent
             unsent = []
             writing = true
+            let pause = pauseBeforeConnecting
+            pauseBeforeConnecting = false
             lock.unlock(withValue: 0)
+            if pause { usleep(100_000) }
             let delivered = send(rest, then: &batch)
             lock.lock()
             writing = false
             if !delivered { connection = nil }
-            lock.unlock(withValue: queue.isEmpty && unsent.isEmpty ? 0 : 1)
+            // Stays 1 once stopping: `stop()` set it while this thread was writing, and waits for it to see that.
+            lock.unlock(withValue: stopping || !queue.isEmpty || !unsent.isEmpty ? 1 : 0)
             if !delivered {
                 transport.reportUnreachable(storeID)
                 usleep(100_000)  // a destination that is down is not hammered
@@ -255,6 +263,11 @@ private final class StoreSender: @unchecked Sendable {
     /// Sends one batch on the connection, opening it if need be; true once the bytes are with the kernel.
     /// Nothing is read back: a receiver that refuses a chunk closes the connection, and a later write fails.
     private func deliver(_ batch: [RaftEnvelope]) -> Bool {
+        if let open = connection, open.stream.isClosedByPeer {
+            // The destination closed it (it refused a chunk, or restarted): this batch is lost, as Raft allows.
+            connection = nil
+            return false
+        }
         if connection == nil {
             guard let text = transport.address(of: storeID), let address = try? NodeAddress(parsing: text),
                 let opened = try? LineConnection(to: address, timeout: 5)
