@@ -269,10 +269,14 @@ public final class Environment {
         if rc != 0 { throw EngineError.lmdb(rc, call()) }
     }
 
-    /// Refuses a data file shorter than its newest meta page says: `(last page + 1) * page size` bytes.
+    /// Refuses a data file shorter than its newest meta page says, `(last page + 1) * page size` bytes, by
+    /// more than ``truncationSlackPages`` pages.
     ///
     /// A file cut short (a bad copy, a disk that acknowledged writes it never made) would open fine and then
-    /// kill the process with SIGBUS on the first read of a missing page.
+    /// kill the process with SIGBUS on the first read of a missing page. But LMDB itself leaves a few pages
+    /// at the end unwritten when a transaction allocated them and freed them again before committing (they
+    /// go to the free list, and are written before they are ever read): a node killed after such a commit
+    /// left a file one page short of its last page, valid, which a strict check refused to start.
     private static func checkFileLength(_ env: OpaquePointer, path: String) throws {
         var envInfo = MDB_envinfo()
         var envStat = MDB_stat()
@@ -284,13 +288,17 @@ public final class Environment {
         guard stat(file, &info) == 0 else {
             throw EngineError(.lmdb(errno), "cannot stat \(file): \(String(cString: strerror(errno)))")
         }
-        if Int(info.st_size) < expected {
+        if Int(info.st_size) < expected - truncationSlackPages * Int(envStat.ms_psize) {
             throw EngineError(
                 .truncated,
                 "\(file) is truncated: its meta page says the data reaches \(expected) bytes (page \(envInfo.me_last_pgno) "
                     + "of \(envStat.ms_psize) bytes) but the file has \(info.st_size) bytes; restore it from a copy")
         }
     }
+
+    /// How many pages a data file may fall short of its last page (see `checkFileLength`): LMDB's loose
+    /// pages at the end of a commit are a handful at most (about a tree's depth); a bad copy loses far more.
+    static let truncationSlackPages = 16
 
     private static func makeDirectories(_ path: String) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
