@@ -71,21 +71,9 @@ public final class SocketStream {
     /// - Throws: ``KVClientError`` of kind ``KVClientError/Kind/connectionClosed`` or
     ///   ``KVClientError/Kind/timeout``.
     public func write(_ bytes: [UInt8]) throws(KVClientError) {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { raw in
-                send(descriptor, raw.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            if sent < 0 {
-                let failure = errno
-                if failure == EINTR { continue }
-                if failure == EAGAIN || failure == EWOULDBLOCK {
-                    throw KVClientError(.timeout, "timed out after \(timeout ?? 0) s sending to \(address)")
-                }
-                throw KVClientError(
-                    .connectionClosed, "lost the connection to \(address): \(String(cString: strerror(failure)))")
-            }
-            offset += sent
+        // The send timeout (`SO_SNDTIMEO`) ran out when the socket stopped taking bytes.
+        if try sendUntilFull(bytes, flags: MSG_NOSIGNAL) < bytes.count {
+            throw KVClientError(.timeout, "timed out after \(timeout ?? 0) s sending to \(address)")
         }
     }
 
@@ -95,10 +83,15 @@ public final class SocketStream {
     /// - Returns: How many bytes were taken, from 0 to `bytes.count`.
     /// - Throws: ``KVClientError`` of kind ``KVClientError/Kind/connectionClosed``.
     public func writeWithoutWaiting(_ bytes: [UInt8]) throws(KVClientError) -> Int {
+        try sendUntilFull(bytes, flags: MSG_NOSIGNAL | MSG_DONTWAIT)
+    }
+
+    /// Sends `bytes` until done or the socket takes no more (`EAGAIN`); returns how many it took.
+    private func sendUntilFull(_ bytes: [UInt8], flags: Int) throws(KVClientError) -> Int {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { raw in
-                send(descriptor, raw.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                send(descriptor, raw.baseAddress! + offset, bytes.count - offset, Int32(flags))
             }
             if sent < 0 {
                 let failure = errno

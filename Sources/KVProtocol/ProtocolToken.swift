@@ -28,40 +28,31 @@ public enum ProtocolToken {
             output.append(contentsOf: empty)
             return
         }
-        let written: Int? = bytes.withContiguousStorageIfAvailable { source in
-            // Room for the worst case (every byte escaped), filled through a pointer, then trimmed: a
-            // bounds-checked append per byte was most of the cost of encoding a `RAFT` chunk.
-            let start = output.count
-            output.append(contentsOf: repeatElement(0, count: source.count * 3))
-            let end = output.withUnsafeMutableBufferPointer { target in
-                var at = start
-                for byte in source {
-                    if isPlain(byte) {
-                        target[at] = byte
-                        at += 1
-                    } else {
-                        target[at] = 0x25
-                        target[at + 1] = hexDigit(byte >> 4)
-                        target[at + 2] = hexDigit(byte & 0x0F)
-                        at += 3
-                    }
+        let done: Void? = bytes.withContiguousStorageIfAvailable { appendEscaped($0, to: &output) }
+        if done == nil { append(Array(bytes), to: &output) }  // not contiguous (rare): one copy, then the same path
+    }
+
+    /// Room for the worst case (every byte escaped), filled through a pointer, then trimmed: a bounds-checked
+    /// append per byte was most of the cost of encoding a `RAFT` chunk.
+    private static func appendEscaped(_ source: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: source.count * 3))
+        let end = output.withUnsafeMutableBufferPointer { target in
+            var at = start
+            for byte in source {
+                if isPlain(byte) {
+                    target[at] = byte
+                    at += 1
+                } else {
+                    target[at] = 0x25
+                    target[at + 1] = hexDigit(byte >> 4)
+                    target[at + 2] = hexDigit(byte & 0x0F)
+                    at += 3
                 }
-                return at
             }
-            output.removeLast(output.count - end)
-            return end - start
+            return at
         }
-        guard written == nil else { return }
-        output.reserveCapacity(output.count + bytes.count)
-        for byte in bytes {
-            if isPlain(byte) {
-                output.append(byte)
-            } else {
-                output.append(0x25)
-                output.append(hexDigit(byte >> 4))
-                output.append(hexDigit(byte & 0x0F))
-            }
-        }
+        output.removeLast(output.count - end)
     }
 
     @inline(__always)
