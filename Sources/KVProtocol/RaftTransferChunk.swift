@@ -23,6 +23,10 @@ public struct RaftTransferChunk: Sendable, Hashable {
     /// answers: the receiver writes none and closes the connection instead of refusing a chunk, so the
     /// sender learns of a refusal as a broken connection. Raft tolerates the loss either way.
     public var expectsReply: Bool
+    /// The connection the chunk arrived on, set by the receiving server (not part of the line; 0 when
+    /// unknown). A batch is reassembled from the chunks of one connection only: after a reconnect, a late
+    /// chunk of the old connection must not be spliced into the new connection's batch.
+    public var connection: UInt64 = 0
 
     /// Raw bytes per chunk: escaped, a chunk stays well inside ``ProtocolLimits/maxLineLength``.
     public static let maxPayload = 512 << 10

@@ -1,6 +1,7 @@
 import KVProtocol
 import Logging
 import NIOCore
+import Synchronization
 
 /// Serves one client connection: parses request lines, runs reads at once and writes through the store's
 /// group commit, and sends answers back in request order.
@@ -47,6 +48,11 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     private let readsNeedConsensus: Bool
 
+    /// This connection's number, stamped on the `RAFT` chunks it carries (see ``RaftTransferChunk/connection``).
+    private let connectionNumber = ConnectionHandler.nextConnectionNumber.wrappingAdd(1, ordering: .relaxed).newValue
+
+    private static let nextConnectionNumber = Atomic<UInt64>(0)
+
     init(store: any NodeService, logger: Logger, writeLoop: any EventLoop) {
         self.store = store
         self.readsNeedConsensus = store.readsNeedConsensus
@@ -80,12 +86,16 @@ final class ConnectionHandler: ChannelInboundHandler {
             slots.append(.ready(.error(ProtocolError(
                 .lineTooLong, "request line over \(ProtocolLimits.maxLineLength) bytes was skipped"))))
         case .line(let buffer):
-            let request: Request
+            var request: Request
             do {
                 request = try Request.parse(Array(buffer.readableBytesView)[...])
             } catch {
                 slots.append(.ready(.error(error)))
                 return
+            }
+            if case .raft(var chunk) = request {
+                chunk.connection = connectionNumber
+                request = .raft(chunk)
             }
             slots.append(request.expectsAnswer ? .waiting : .waitingUnanswered)
             if request == .quit {

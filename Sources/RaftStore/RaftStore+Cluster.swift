@@ -36,9 +36,10 @@ extension RaftStore {
         if !chunk.fromAddress.isEmpty { cluster?.learnStoreAddress(chunk.fromStore, chunk.fromAddress) }
         let progress: Progress = incomingChunks.withLock { pending in
             if chunk.sequence == 0 {
-                pending[chunk.fromStore] = (0, [])
+                pending[chunk.fromStore] = (0, [], chunk.connection)
             }
-            guard var entry = pending[chunk.fromStore], entry.next == chunk.sequence else {
+            // Only the connection that began the batch continues it: a batch is never spliced from two.
+            guard var entry = pending[chunk.fromStore], entry.next == chunk.sequence, entry.connection == chunk.connection else {
                 pending[chunk.fromStore] = nil
                 return .refused("chunk \(chunk.sequence) from store \(chunk.fromStore) is out of sequence; resend the batch")
             }

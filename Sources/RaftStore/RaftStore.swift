@@ -107,7 +107,7 @@ public final class RaftStore {
     /// Sends Raft messages to other stores (cluster mode).
     let transport: RaftTransport?
     /// Batches of Raft messages being received in chunks, per sending store. Guarded by its lock.
-    let incomingChunks = Mutex<[UInt64: (next: UInt64, bytes: [UInt8])]>([:])
+    let incomingChunks = Mutex<[UInt64: (next: UInt64, bytes: [UInt8], connection: UInt64)]>([:])
     /// Read-only submissions waiting for their ReadIndex, by request context. Loop-owned.
     var pendingReadIndex: [UInt64: (regionID: UInt64, submissions: [SubmissionInFlight], deadline: Double)] = [:]
     /// Read-only submissions taken this turn, per region, waiting for the turn's ReadIndex. Loop-owned.

@@ -99,6 +99,23 @@ struct ClusterTests {
         try streamed.send(Request.raft(RaftTransferChunk(
             fromStore: 99, sequence: 0, isLast: true, payload: [], clusterID: 12_345, expectsReply: false)))
         #expect(throws: KVClientError.self) { try streamed.readResponse() }  // closed, nothing written
+        // A batch is reassembled from one connection's chunks only: a chunk continuing another connection's
+        // batch (as a late one of a connection the sender has since replaced) is refused, not spliced in.
+        // (The halves of an empty batch, 4 bytes, would decode fine if spliced.)
+        let node = try NodeAddress(parsing: cluster.nodeSocket(leaderIndex))
+        let first = try LineConnection(to: node, timeout: 10)
+        let second = try LineConnection(to: node, timeout: 10)
+        func half(_ sequence: UInt64) -> Request {
+            .raft(RaftTransferChunk(fromStore: 99, sequence: sequence, isLast: sequence == 1, payload: [0, 0]))
+        }
+        #expect(try first.call(half(0)) == .ok)
+        guard case .error(let spliced) = try second.call(half(1)) else {
+            Issue.record("a chunk from another connection completed the batch")
+            return
+        }
+        #expect(spliced.message.contains("out of sequence"))
+        #expect(try first.call(half(0)) == .ok)
+        #expect(try first.call(half(1)) == .ok)  // one connection's halves make the batch
         // A follower refuses reads and writes with the leader's address.
         let leader = try #require(try cluster.leaderIndex())
         let follower = (leader + 1) % 3
