@@ -231,6 +231,7 @@ extension RaftStore {
             "flushes=\(logSyncs + 2 * lmdbCommits)",
             "log_syncs=\(logSyncs)",
             "rounds_without_sync=\(statistics.unsyncedRounds.load(ordering: .relaxed))",
+            "applied_before_sync=\(statistics.appliedBeforeSync.load(ordering: .relaxed))",
             "lmdb_commits=\(lmdbCommits)",
             "log_bytes=\(log.statistics.bytesWritten.load(ordering: .relaxed))",
             "log_disk_bytes=\(log.statistics.diskBytes.load(ordering: .relaxed))",

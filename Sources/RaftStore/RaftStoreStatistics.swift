@@ -17,6 +17,9 @@ public final class RaftStoreStatistics: Sendable {
     public let snapshotsInstalled = Atomic<Int>(0)
     /// Entries applied (including those replayed at start).
     public let appliedEntries = Atomic<Int>(0)
+    /// Entries applied (and answered) before the log write of the round that applied them, because this
+    /// node's log already held them durably (cluster nodes; see `applyDurableCommittedEntries`).
+    public let appliedBeforeSync = Atomic<Int>(0)
     /// Entries replayed from the log at start (applied before the crash or stop, not yet in LMDB).
     public let replayedEntries = Atomic<Int>(0)
     /// The applied index of the node's first region (the only one of a standalone node).

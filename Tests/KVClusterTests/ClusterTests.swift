@@ -75,6 +75,9 @@ struct ClusterTests {
         #expect(LocalCluster.wait(timeout: 20) {
             (0..<3).allSatisfy { (try? cluster.stat("keys", of: $0)) == result.acknowledged.count }
         })
+        // Some of them were applied and acknowledged before the log write of the round that applied them (they
+        // were committed and durable here already), and every acknowledged write read back above.
+        #expect(try (0..<3).reduce(0) { $0 + (try cluster.stat("applied_before_sync", of: $1)) } > 0)
         // A request made against an older epoch is refused with the region as it is now.
         let region = try #require(try cluster.schedulerClient().regions().first)
         let leaderIndex = try #require(try cluster.leaderIndex())

@@ -14,6 +14,8 @@
 /// 3. **Apply** ``snapshot`` (if any) to the state machine, then ``committedEntries`` in order. For a
 ///    ``EntryKind/confChange`` entry, decode it and call ``RaftNode/applyConfChange(_:)``. Committed entries
 ///    may include entries of this same Ready's ``entries``: that is why they are applied after step 1.
+///    Those before the first of ``entries`` (persisted by earlier Readies) may be applied, and their results
+///    answered, before step 1: they are committed and already durable here.
 ///    Serve ``readStates`` once the state machine has applied at least ``ReadState/index``.
 /// 4. Call ``RaftNode/advance(_:)`` with this `Ready`. Call it before asking for the next `Ready`.
 ///
