@@ -358,15 +358,9 @@ extension RaftStore {
             for peer in ready {
                 let rd = peer.node.ready()
                 if let snapshot = rd.snapshot, !snapshot.isEmpty {
-                    do {
+                    guard runOrFail("installing a snapshot of region \(peer.region.id)", {
                         try installSnapshot(snapshot, on: peer, batch: &batch)
-                    } catch let error as RaftStoreError {
-                        fail(error)
-                        return
-                    } catch {
-                        fail(RaftStoreError(.storageFailed, "installing a snapshot of region \(peer.region.id) failed: \(error)"))
-                        return
-                    }
+                    }) else { return }
                 }
                 batch.append(region: peer.region.id, entries: rd.entries)
                 if let state = rd.hardState {
@@ -380,13 +374,7 @@ extension RaftStore {
             if !mustSync {
                 statistics.unsyncedRounds.add(1, ordering: .relaxed)
             } else {
-                do {
-                    try applyDurableCommittedEntries(readies)
-                } catch let error as RaftStoreError {
-                    fail(error)
-                    return
-                } catch {
-                    fail(RaftStoreError(.storageFailed, "applying committed entries failed: \(error)"))
+                guard runOrFail("applying committed entries", { try applyDurableCommittedEntries(readies) }) else {
                     return
                 }
                 addCompactions(to: &batch)
@@ -400,19 +388,14 @@ extension RaftStore {
             }
             // Persist before send: messages leave only once this round's log write is durable.
             send(readies)
-            do {
+            let applied = runOrFail("applying committed entries") {
                 for (peer, rd) in readies {
                     try apply(rd.committedEntries, to: peer)
                     if !rd.readStates.isEmpty { handleReadStates(rd.readStates) }
                 }
                 try answerWaitingReads()
-            } catch let error as RaftStoreError {
-                fail(error)
-                return
-            } catch {
-                fail(RaftStoreError(.storageFailed, "applying committed entries failed: \(error)"))
-                return
             }
+            guard applied else { return }
             publish()
             for (peer, rd) in readies {
                 peer.node.advance(rd)
@@ -423,6 +406,22 @@ extension RaftStore {
                 if let soft = rd.softState, soft.role != .leader { dropProposals(of: peer) }
             }
         }
+    }
+
+    /// Runs `body`; if it throws, fails the store with the error (a ``RaftStoreError`` as it is, anything
+    /// else as `storageFailed`: "`what` failed: ...").
+    ///
+    /// - Returns: Whether `body` finished.
+    private func runOrFail(_ what: String, _ body: () throws -> Void) -> Bool {
+        do {
+            try body()
+            return true
+        } catch let error as RaftStoreError {
+            fail(error)
+        } catch {
+            fail(RaftStoreError(.storageFailed, "\(what) failed: \(error)"))
+        }
+        return false
     }
 
     /// Applies and answers, before a round's log write, the committed entries that this node's log already
