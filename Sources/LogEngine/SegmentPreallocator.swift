@@ -1,9 +1,21 @@
 import Dispatch
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Creates the next segment file in the background: header, zeros to the full size, `fdatasync`, then a
 /// directory sync, so that the writer never waits for a file to grow (a write that changes a file's size
 /// costs the journal a metadata update on every `fdatasync`).
+///
+/// The zeros go one memory page per write. The page cache keeps what a write brings in as one folio sized
+/// by that write (Linux 6.x, large folios on ext4), and writeback writes a dirty folio whole: zeros written
+/// 1 MiB at a time left the segment in large folios, so each later append of a kilobyte or two made its
+/// `fdatasync` write back hundreds of kilobytes (measured: 870 MB/s of device writes for 2.6 MB/s of log
+/// appended). Page-sized folios keep a sync's writeback to the pages its batch touched.
 final class SegmentPreallocator: Sendable {
     private let directory: String
     private let size: Int
@@ -13,6 +25,9 @@ final class SegmentPreallocator: Sendable {
     private let results = Mutex<[UInt64: Result<Void, LogEngineError>]>([:])
 
     private let background: Bool
+
+    /// Bytes of zeros per write: a memory page (see the type's documentation).
+    static let zeroWriteSize = max(4096, sysconf(Int32(_SC_PAGESIZE)))
 
     init(directory: String, size: Int, fileSystem: any LogFileSystem, background: Bool) {
         self.directory = directory
@@ -60,7 +75,7 @@ final class SegmentPreallocator: Sendable {
             let file = try fileSystem.openFile(path, mode: .create)
             defer { file.close() }
             try file.write(LogFormat.segmentHeader(id: id), at: 0)
-            let zeros = [UInt8](repeating: 0, count: 1 << 20)
+            let zeros = [UInt8](repeating: 0, count: Self.zeroWriteSize)
             var offset = LogFormat.segmentHeaderSize
             while offset < size {
                 let count = min(zeros.count, size - offset)

@@ -367,4 +367,68 @@ struct LogEngineTests {
         }
         return crashes > 0 ? nil : "seed \(seed): no crash was simulated"
     }
+
+    @Test("new segments are zero-filled one memory page per write, so a later append's sync writes back only its pages")
+    func segmentsZeroFilledByPage() throws {
+        let fileSystem = WriteSizeRecorder(SimulatedFileSystem())
+        let log = try LogEngine(directory: "/log", options: smallSegments(1 << 20), fileSystem: fileSystem)
+        for index in 1...40 as ClosedRange<UInt64> {  // rolls into further segments
+            var batch = LogBatch()
+            batch.append(region: 1, entries: [Entry(term: 1, index: index, data: [UInt8](repeating: 1, count: 64 << 10))])
+            try log.write(batch)
+        }
+        log.close()
+        let zeroWrites = fileSystem.writes.filter(\.allZero)
+        #expect(Set(zeroWrites.map(\.path)).count >= 2)
+        #expect(zeroWrites.map(\.count).max() ?? 0 <= max(4096, sysconf(Int32(_SC_PAGESIZE))))
+        // The appends themselves are not cut up.
+        #expect(fileSystem.writes.contains { !$0.allZero && $0.count > 64 << 10 })
+    }
+}
+
+/// A file system that notes the size of every write (and whether it was all zeros), passing everything on.
+private final class WriteSizeRecorder: LogFileSystem, @unchecked Sendable {
+    struct Write { var path: String; var count: Int; var allZero: Bool }
+
+    private let base: any LogFileSystem
+    private let lock = NSLock()
+    private var recorded: [Write] = []
+
+    init(_ base: any LogFileSystem) { self.base = base }
+
+    var writes: [Write] { lock.withLock { recorded } }
+
+    func note(_ write: Write) { lock.withLock { recorded.append(write) } }
+
+    func listDirectory(_ path: String) throws -> [String] { try base.listDirectory(path) }
+    func isDirectory(_ path: String) -> Bool { base.isDirectory(path) }
+    func makeDirectory(_ path: String) throws { try base.makeDirectory(path) }
+    func removeFile(_ path: String) throws { try base.removeFile(path) }
+    func syncDirectory(_ path: String) throws { try base.syncDirectory(path) }
+    func openFile(_ path: String, mode: LogFileMode) throws -> any LogFile {
+        RecordingFile(try base.openFile(path, mode: mode), path: path, recorder: self)
+    }
+
+    private final class RecordingFile: LogFile {
+        let file: any LogFile
+        let path: String
+        let recorder: WriteSizeRecorder
+
+        init(_ file: any LogFile, path: String, recorder: WriteSizeRecorder) {
+            self.file = file
+            self.path = path
+            self.recorder = recorder
+        }
+
+        func size() throws -> Int { try file.size() }
+        func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+            try file.read(at: offset, into: buffer)
+        }
+        func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+            recorder.note(Write(path: path, count: bytes.count, allZero: bytes.allSatisfy { $0 == 0 }))
+            try file.write(bytes, at: offset)
+        }
+        func sync() throws { try file.sync() }
+        func close() { file.close() }
+    }
 }
