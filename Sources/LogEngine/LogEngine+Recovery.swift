@@ -150,11 +150,11 @@ extension LogEngine {
     }
 
     /// Picks up writing where the data ends: cuts off an interrupted batch (zeroing it, then a sync), removes
-    /// empty segment files after it (keeping one prepared in advance), or starts the first segment.
+    /// empty segment files after it (keeping one prepared in advance, which is prepared again), or starts the
+    /// first segment.
     func openActiveSegment(_ recovered: Recovered) throws {
         guard let preallocator else { return }
         var removed = false
-        var prepared: UInt64?
         if let newest = recovered.newest {
             let file = files[newest.id]!
             if recovered.report.interruptedWrite != nil {
@@ -166,14 +166,11 @@ extension LogEngine {
             try file.sync()
             removed = true  // and sync the directory below, in case the segment's name is not durable either
             active = (newest.id, newest.dataEnd, max(options.segmentSize, recovered.fileSizes[newest.id] ?? 0))
-            for (id, reusable) in recovered.emptyAfterNewest {
-                if reusable && id == newest.id + 1 {
-                    prepared = id
-                } else {
-                    try fileSystem.removeFile(segmentPath(id))
-                    removed = true
-                }
+            for (id, reusable) in recovered.emptyAfterNewest where !(reusable && id == newest.id + 1) {
+                try fileSystem.removeFile(segmentPath(id))
+                removed = true
             }
+            try rewriteUnusedTail(of: file)
         } else {
             // No data anywhere: start in the first reusable empty segment, or a new one after every id seen.
             let reusable = recovered.emptyAfterNewest.first { $0.reusable }
@@ -183,16 +180,28 @@ extension LogEngine {
             }
             let id = reusable?.id ?? recovered.highestID + 1
             if reusable == nil { try preallocator.take(id) }
-            files[id] = try fileSystem.openFile(segmentPath(id), mode: .readWrite)
+            let file = try fileSystem.openFile(segmentPath(id), mode: .readWrite)
+            files[id] = file
             active = (id, LogFormat.segmentHeaderSize, options.segmentSize)
+            if reusable != nil { try rewriteUnusedTail(of: file) }
         }
         fileSizes = recovered.fileSizes
         fileSizes[active!.id] = active!.capacity
         if removed { try fileSystem.syncDirectory(directory) }
-        if let prepared {
-            preallocator.adopt(prepared)
-        } else {
-            preallocator.prepare(active!.id + 1)
-        }
+        // A segment prepared by an earlier run is made again: the recovery read it whole too (see below).
+        preallocator.prepare(active!.id + 1)
+    }
+
+    /// Recovery reads a segment whole, which leaves it in large page-cache folios: appends into them would
+    /// make each sync write back far more than it wrote (see `SegmentPreallocator`). Drops them and writes
+    /// the zeros after the active segment's data again, a page at a time as a new segment has them, then
+    /// syncs (the page holding the end of the data is read back by the first append).
+    private func rewriteUnusedTail(of file: any LogFile) throws {
+        file.dropCachedPages()
+        let pageSize = SegmentPreallocator.zeroWriteSize
+        let tail = (active!.offset + pageSize - 1) / pageSize * pageSize
+        guard tail < active!.capacity else { return }
+        try SegmentPreallocator.writeZeros(to: file, from: tail, to: active!.capacity)
+        try file.sync()
     }
 }

@@ -74,11 +74,17 @@ public protocol LogFile: AnyObject {
     ///   have dropped them): the caller must not retry and assume success.
     func sync() throws
 
+    /// Lets the operating system drop the file's clean cached pages (a hint; nothing is lost). The default
+    /// does nothing.
+    func dropCachedPages()
+
     /// Closes the file. Idempotent.
     func close()
 }
 
 extension LogFile {
+    public func dropCachedPages() {}
+
     /// Reads exactly `count` bytes at `offset`, or fewer at the end of the file.
     ///
     /// - Throws: ``LogEngineError``.

@@ -125,6 +125,12 @@ final class PosixFile: LogFile {
         }
     }
 
+    func dropCachedPages() {
+        #if canImport(Glibc)
+        _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
+        #endif
+    }
+
     func close() {
         if descriptor >= 0 {
             systemClose(descriptor)

@@ -29,6 +29,19 @@ final class SegmentPreallocator: Sendable {
     /// Bytes of zeros per write: a memory page (see the type's documentation).
     static let zeroWriteSize = max(4096, sysconf(Int32(_SC_PAGESIZE)))
 
+    /// Writes zeros over `start..<end` of `file`, a page per write on page boundaries (not synced).
+    ///
+    /// - Throws: ``LogEngineError`` from the writes.
+    static func writeZeros(to file: any LogFile, from start: Int, to end: Int) throws {
+        let zeros = [UInt8](repeating: 0, count: zeroWriteSize)
+        var offset = start
+        while offset < end {
+            let count = min(zeroWriteSize - offset % zeroWriteSize, end - offset)
+            try zeros.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: offset) }
+            offset += count
+        }
+    }
+
     init(directory: String, size: Int, fileSystem: any LogFileSystem, background: Bool) {
         self.directory = directory
         self.size = size
@@ -43,11 +56,6 @@ final class SegmentPreallocator: Sendable {
             let result = Result { () throws(LogEngineError) in try create(id) }
             results.withLock { $0[id] = result }
         }
-    }
-
-    /// Takes over segment `id`, found ready on disk (an earlier run prepared it).
-    func adopt(_ id: UInt64) {
-        results.withLock { $0[id] = .success(()) }
     }
 
     /// Waits for segment `id` to be ready, creating it now if nobody asked for it.
@@ -75,13 +83,7 @@ final class SegmentPreallocator: Sendable {
             let file = try fileSystem.openFile(path, mode: .create)
             defer { file.close() }
             try file.write(LogFormat.segmentHeader(id: id), at: 0)
-            let zeros = [UInt8](repeating: 0, count: Self.zeroWriteSize)
-            var offset = LogFormat.segmentHeaderSize
-            while offset < size {
-                let count = min(zeros.count, size - offset)
-                try zeros.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[..<count]), at: offset) }
-                offset += count
-            }
+            try Self.writeZeros(to: file, from: LogFormat.segmentHeaderSize, to: size)
             try file.sync()
             try fileSystem.syncDirectory(directory)
         } catch let error as LogEngineError {

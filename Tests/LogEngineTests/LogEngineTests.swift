@@ -384,6 +384,35 @@ struct LogEngineTests {
         // The appends themselves are not cut up.
         #expect(fileSystem.writes.contains { !$0.allZero && $0.count > 64 << 10 })
     }
+
+    @Test("reopening drops the active segment's cached pages and writes its unused tail's zeros again, a page at a time")
+    func reopenRewritesTailByPage() throws {
+        let simulated = SimulatedFileSystem()
+        do {
+            let log = try LogEngine(directory: "/log", options: smallSegments(1 << 20), fileSystem: simulated)
+            for index in 1...3 as ClosedRange<UInt64> {
+                var batch = LogBatch()
+                batch.append(region: 1, entries: [entry(index)])
+                try log.write(batch)
+            }
+            log.close()
+        }
+        let fileSystem = WriteSizeRecorder(simulated)
+        let log = try LogEngine(directory: "/log", options: smallSegments(1 << 20), fileSystem: fileSystem)
+        let active = "/log/0000000000000001.log"
+        #expect(fileSystem.dropped.contains(active))
+        let page = max(4096, sysconf(Int32(_SC_PAGESIZE)))
+        let tail = fileSystem.writes.filter { $0.path == active }
+        #expect(!tail.isEmpty && tail.allSatisfy { $0.allZero && $0.count <= page })
+        #expect(tail.reduce(0) { $0 + $1.count } == (1 << 20) - page)  // everything after the first page
+        #expect(try log.entries(of: 1, from: 1, to: 4) == [entry(1), entry(2), entry(3)])
+        var batch = LogBatch()
+        batch.append(region: 1, entries: [entry(4)])
+        try log.write(batch)
+        log.close()
+        let reopened = try LogEngine(directory: "/log", options: smallSegments(1 << 20), fileSystem: simulated)
+        #expect(try reopened.entries(of: 1, from: 1, to: 5) == [entry(1), entry(2), entry(3), entry(4)])
+    }
 }
 
 /// A file system that notes the size of every write (and whether it was all zeros), passing everything on.
@@ -393,12 +422,17 @@ private final class WriteSizeRecorder: LogFileSystem, @unchecked Sendable {
     private let base: any LogFileSystem
     private let lock = NSLock()
     private var recorded: [Write] = []
+    private var droppedPaths: [String] = []
 
     init(_ base: any LogFileSystem) { self.base = base }
 
     var writes: [Write] { lock.withLock { recorded } }
 
+    /// The files whose cached pages were dropped, in order.
+    var dropped: [String] { lock.withLock { droppedPaths } }
+
     func note(_ write: Write) { lock.withLock { recorded.append(write) } }
+    func noteDrop(_ path: String) { lock.withLock { droppedPaths.append(path) } }
 
     func listDirectory(_ path: String) throws -> [String] { try base.listDirectory(path) }
     func isDirectory(_ path: String) -> Bool { base.isDirectory(path) }
@@ -429,6 +463,10 @@ private final class WriteSizeRecorder: LogFileSystem, @unchecked Sendable {
             try file.write(bytes, at: offset)
         }
         func sync() throws { try file.sync() }
+        func dropCachedPages() {
+            recorder.noteDrop(path)
+            file.dropCachedPages()
+        }
         func close() { file.close() }
     }
 }
