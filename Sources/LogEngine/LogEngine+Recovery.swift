@@ -150,8 +150,8 @@ extension LogEngine {
     }
 
     /// Picks up writing where the data ends: cuts off an interrupted batch (zeroing it, then a sync), removes
-    /// empty segment files after it (keeping one prepared in advance, which is prepared again), or starts the
-    /// first segment.
+    /// empty segment files after it (the one prepared in advance too: the recovery read it whole, so it is made
+    /// again, see `rewriteUnusedTail`), or starts the first segment.
     func openActiveSegment(_ recovered: Recovered) throws {
         guard let preallocator else { return }
         var removed = false
@@ -166,7 +166,7 @@ extension LogEngine {
             try file.sync()
             removed = true  // and sync the directory below, in case the segment's name is not durable either
             active = (newest.id, newest.dataEnd, max(options.segmentSize, recovered.fileSizes[newest.id] ?? 0))
-            for (id, reusable) in recovered.emptyAfterNewest where !(reusable && id == newest.id + 1) {
+            for (id, _) in recovered.emptyAfterNewest {
                 try fileSystem.removeFile(segmentPath(id))
                 removed = true
             }
@@ -188,7 +188,6 @@ extension LogEngine {
         fileSizes = recovered.fileSizes
         fileSizes[active!.id] = active!.capacity
         if removed { try fileSystem.syncDirectory(directory) }
-        // A segment prepared by an earlier run is made again: the recovery read it whole too (see below).
         preallocator.prepare(active!.id + 1)
     }
 
