@@ -138,9 +138,16 @@ public struct ResponseAssembler: Sendable {
             switch verb {
             case "ROW":
                 guard tokens.count >= 2 else { throw Self.bad("ROW needs at least one word") }
-                records.append(tokens.dropFirst().map { String(decoding: $0, as: UTF8.self) })
-                if tokens.count > 3 { sawRecord = true }
-                if sawRecord { return nil }
+                if tokens.count > 3 && !sawRecord {
+                    // A record answer after all: the rows so far become records too (words kept only from here,
+                    // so that a row answer, the common case, builds no strings).
+                    sawRecord = true
+                    records = Response.rows(rows!, more: false).recordWords ?? []
+                }
+                if sawRecord {
+                    records.append(tokens.dropFirst().map { String(decoding: $0, as: UTF8.self) })
+                    return nil
+                }
                 let key = try ProtocolToken.decode(tokens[tokens.startIndex + 1])
                 let value = tokens.count == 3 ? try ProtocolToken.decode(tokens[tokens.startIndex + 2]) : nil
                 rows!.append(ScanRow(key: key, value: value))

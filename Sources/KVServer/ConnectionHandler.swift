@@ -37,8 +37,6 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var closeAfterAnswers = false
     private var inputClosed = false
     private var readingPaused = false
-    /// The most recent write of answers; writes complete in order, so this one completes last.
-    private var lastWrite: EventLoopFuture<Void>?
 
     /// Past this many unanswered requests the handler stops reading from the socket.
     static let maxUnanswered = 8192
@@ -221,18 +219,16 @@ final class ConnectionHandler: ChannelInboundHandler {
             answered += 1
         }
         if answered > 0 { store.serverStatistics.requests.add(answered, ordering: .relaxed) }  // unanswered ones too
-        if let buffer {
-            lastWrite = context.writeAndFlush(wrapOutboundOut(buffer))
-        }
         if slots.isEmpty && (closeAfterAnswers || inputClosed) {
-            // Closing drops writes still queued in the channel, so close once the last answer is out.
+            // Closing drops writes still queued in the channel, so close once the last answer is out: writes
+            // complete in order, so this one (empty if nothing is left to say) completes after all of them.
             let channel = context.channel
-            if let lastWrite {
-                lastWrite.whenComplete { _ in channel.close(promise: nil) }
-            } else {
-                channel.close(promise: nil)
-            }
+            let last = context.writeAndFlush(wrapOutboundOut(buffer ?? channel.allocator.buffer(capacity: 0)))
+            last.whenComplete { _ in channel.close(promise: nil) }
             return
+        }
+        if let buffer {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)  // no future per answer: nobody waits
         }
         resumeReadingIfDrained()
     }

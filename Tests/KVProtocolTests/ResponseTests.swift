@@ -40,6 +40,20 @@ struct ResponseTests {
         #expect(try reparse([response]) == [.error(ProtocolError(.storage, "bad?thing???"))])
     }
 
+    @Test("a list whose first rows have one or two words and later ones more is read as records, every row kept")
+    func recordsAfterShortRows() throws {
+        var assembler = ResponseAssembler()
+        var answers: [Response] = []
+        for line in ["ROW a", "ROW b%20c d", "ROW 1 2 3", "ROW e", "END"] {
+            if let answer = try assembler.feed(Array(line.utf8)[...]) { answers.append(answer) }
+        }
+        #expect(answers == [.records([["a"], ["b%20c", "d"], ["1", "2", "3"], ["e"]])])
+        #expect(!assembler.isInsideAnswer)
+        // The next answer starts clean.
+        #expect(try assembler.feed(Array("ROW k v".utf8)[...]) == nil)
+        #expect(try assembler.feed(Array("END".utf8)[...]) == .rows([ScanRow(key: Array("k".utf8), value: Array("v".utf8))], more: false))
+    }
+
     @Test("garbage answers are rejected")
     func garbage() {
         var assembler = ResponseAssembler()
