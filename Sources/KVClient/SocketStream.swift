@@ -54,7 +54,13 @@ public final class SocketStream {
 
     /// The distance from the first unread byte to the first `byte` after it, or `nil`.
     public func offset(of byte: UInt8) -> Int? {
-        buffer[start...].firstIndex(of: byte).map { $0 - start }
+        // memchr, as the server's line decoder: the generic `firstIndex(of:)` goes byte by byte.
+        buffer.withUnsafeBytes { raw in
+            guard start < raw.count, let base = raw.baseAddress,
+                let found = memchr(base + start, Int32(byte), raw.count - start)
+            else { return nil }
+            return (base + start).distance(to: UnsafeRawPointer(found))
+        }
     }
 
     /// Marks the first `count` unread bytes as consumed.
