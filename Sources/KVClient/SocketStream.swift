@@ -4,6 +4,8 @@ import Glibc
 import Darwin
 #endif
 
+import KVProtocol
+
 /// A blocking byte stream over a connected socket with a read buffer: the one socket layer under
 /// ``LineConnection`` and under kvbench's drivers of other stores (which parse RESP or HTTP from ``unread``).
 ///
@@ -54,13 +56,7 @@ public final class SocketStream {
 
     /// The distance from the first unread byte to the first `byte` after it, or `nil`.
     public func offset(of byte: UInt8) -> Int? {
-        // memchr, as the server's line decoder: the generic `firstIndex(of:)` goes byte by byte.
-        buffer.withUnsafeBytes { raw in
-            guard start < raw.count, let base = raw.baseAddress,
-                let found = memchr(base + start, Int32(byte), raw.count - start)
-            else { return nil }
-            return (base + start).distance(to: UnsafeRawPointer(found))
-        }
+        buffer.withUnsafeBytes { $0.firstIndex(of: byte, from: start) }.map { $0 - start }
     }
 
     /// Marks the first `count` unread bytes as consumed.

@@ -1,11 +1,5 @@
 import NIOCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// One frame of the line protocol, as the decoder hands it on.
 public enum LineFrame: Sendable, Equatable {
     /// A complete line, without its LF (and without a CR before it).
@@ -35,14 +29,7 @@ public struct LineFrameDecoder: NIOSingleStepByteToMessageDecoder {
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> LineFrame? {
         let readable = buffer.readableBytes
-        // memchr: the generic `firstIndex(of:)` over a ByteBufferView went byte by byte, and a `RAFT` line
-        // is long.
-        let newline: Int? = buffer.withUnsafeReadableBytes { raw in
-            guard searchedBytes < raw.count, let base = raw.baseAddress,
-                let found = memchr(base + searchedBytes, 0x0A, raw.count - searchedBytes)
-            else { return nil }
-            return base.distance(to: UnsafeRawPointer(found))
-        }
+        let newline = buffer.withUnsafeReadableBytes { $0.firstIndex(of: 0x0A, from: searchedBytes) }
         if let length = newline {
             searchedBytes = 0
             if discarding || length > maxLength {

@@ -35,6 +35,11 @@ public struct ScanRow: Sendable, Hashable {
         self.key = key
         self.value = value
     }
+
+    /// The row as the escaped words of a record: key, then value if any.
+    public var words: [String] {
+        [ProtocolToken.encodeString(key)] + (value.map { [ProtocolToken.encodeString($0)] } ?? [])
+    }
 }
 
 // MARK: - Encoding
@@ -142,7 +147,7 @@ public struct ResponseAssembler: Sendable {
                     // A record answer after all: the rows so far become records too (words kept only from here,
                     // so that a row answer, the common case, builds no strings).
                     sawRecord = true
-                    records = Response.rows(rows!, more: false).recordWords ?? []
+                    records = rows!.map(\.words)
                 }
                 if sawRecord {
                     records.append(tokens.dropFirst().map { String(decoding: $0, as: UTF8.self) })
@@ -205,9 +210,7 @@ extension Response {
         case .records(let records):
             return records
         case .rows(let rows, _):
-            return rows.map { row in
-                [ProtocolToken.encodeString(row.key)] + (row.value.map { [ProtocolToken.encodeString($0)] } ?? [])
-            }
+            return rows.map(\.words)
         default:
             return nil
         }
