@@ -116,6 +116,25 @@ public enum ProtocolToken {
         return output
     }
 
+    /// Appends `value` in decimal, as `"\(value)"` would read, without building a `String` (timestamps go into
+    /// every transactional request and answer).
+    public static func appendDecimal(_ value: UInt64, to output: inout [UInt8]) {
+        var rest = value
+        var digits = 1
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        output.append(contentsOf: repeatElement(0x30, count: digits))
+        rest = value
+        var index = output.count - 1
+        repeat {
+            output[index] = 0x30 + UInt8(rest % 10)
+            rest /= 10
+            index -= 1
+        } while rest > 0
+    }
+
     /// Decodes a token that must be a decimal number.
     ///
     /// - Throws: ``ErrorCode/badArgument`` when it is not one.

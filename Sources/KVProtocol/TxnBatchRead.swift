@@ -17,7 +17,11 @@ public struct TxnBatchRead: Sendable, Hashable {
 
     /// The answer on the wire.
     public var response: Response {
-        .rows([ScanRow(key: Array("start_ts=\(startTS)".utf8), value: nil)] + rows, more: false)
+        var first = Array("start_ts=".utf8)
+        ProtocolToken.appendDecimal(startTS, to: &first)
+        var all = [ScanRow(key: first, value: nil)]
+        all.append(contentsOf: rows)
+        return .rows(all, more: false)
     }
 
     /// Reads an answer back.

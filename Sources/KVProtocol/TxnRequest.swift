@@ -69,6 +69,25 @@ public enum TxnRequest: Sendable, Hashable {
         }
     }
 
+    /// An upper bound on the length of its request line (every byte escaped), found without encoding it.
+    public var lineLengthBound: Int {
+        // A key or value: escaped, with its separator and a verb word (` PUT`) before it.
+        func bound(_ bytes: [UInt8]) -> Int { 3 * bytes.count + 8 }
+        let words = 96  // the verb, up to three numbers, LIMIT and the like
+        switch self {
+        case .get(let key, _), .checkStatus(let key, _, _):
+            return words + bound(key)
+        case .batchGet(let keys, _), .commit(_, _, let keys), .rollback(_, let keys), .resolve(_, _, let keys), .gc(_, _, let keys):
+            return words + keys.reduce(0) { $0 + bound($1) }
+        case .scan(let scan):
+            return words + bound(scan.start) + bound(scan.end)
+        case .prewrite(let prewrite):
+            return words + bound(prewrite.primary) + prewrite.mutations.reduce(0) { $0 + bound($1.key) + bound($1.value) }
+        case .commitOnePhase(_, _, let mutations):
+            return words + mutations.reduce(0) { $0 + bound($1.key) + bound($1.value) }
+        }
+    }
+
     /// Bytes of the values it carries (a prewrite's puts).
     public var valueBytes: Int {
         switch self {
@@ -340,13 +359,25 @@ extension TxnRequest {
         }
     }
 
+    /// `word` in upper case when it is a short ASCII word (four bytes at most, as `PUT`, `DEL` and `LOCK`), else
+    /// an empty string; small strings are built without allocating.
+    private static func upperCaseWord(_ word: ArraySlice<UInt8>) -> String {
+        guard word.count <= 4 else { return "" }
+        var bytes: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &bytes) { buffer in
+            for (i, byte) in word.enumerated() { buffer[i] = byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte }
+            return String(decoding: buffer.prefix(word.count), as: UTF8.self)
+        }
+    }
+
     /// The `PUT key value`, `DEL key`, `LOCK key` words left on a request line, each key once.
     private static func mutations(_ reader: inout ArgumentReader) throws(ProtocolError) -> [TxnMutation] {
         var mutations: [TxnMutation] = []
-        var seen = Set<[UInt8]>()
+        var seen = Set<ByteKey>()
         while let word = reader.next() {
             let mutation: TxnMutation
-            switch String(decoding: word, as: UTF8.self).uppercased() {
+            // The three words told apart by bytes, in any case (no String per word: a commit line has many).
+            switch Self.upperCaseWord(word) {
             case "PUT":
                 let key = try reader.key()
                 let value = try ProtocolToken.decode(try reader.required())
@@ -358,7 +389,7 @@ extension TxnRequest {
             case "LOCK": mutation = TxnMutation(.lock, key: try reader.key())
             default: throw ProtocolError(.badArgument, "expected PUT, DEL or LOCK; usage: \(reader.usage)")
             }
-            guard seen.insert(mutation.key).inserted else {
+            guard seen.insert(ByteKey(mutation.key)).inserted else {
                 throw ProtocolError(.badArgument, "key '\(ProtocolToken.encodeString(mutation.key.prefix(32)))' appears twice in one request")
             }
             mutations.append(mutation)
@@ -367,12 +398,16 @@ extension TxnRequest {
         return mutations
     }
 
-    /// The verb and arguments as words of a request line.
-    func append(to line: inout [UInt8]) {
-        func word(_ text: String) { line.append(contentsOf: text.utf8) }
+    /// Appends the verb and arguments as words of a request line (no line feed).
+    public func append(to line: inout [UInt8]) {
+        func word(_ text: StaticString) { line.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
         func token(_ bytes: [UInt8]) {
             line.append(0x20)
             ProtocolToken.append(bytes, to: &line)
+        }
+        func number(_ value: UInt64) {
+            line.append(0x20)
+            ProtocolToken.appendDecimal(value, to: &line)
         }
         func mutationWords(_ mutations: [TxnMutation]) {
             for mutation in mutations {
@@ -394,39 +429,54 @@ extension TxnRequest {
         case .get(let key, let startTS):
             word("TGET")
             token(key)
-            word(" \(startTS)")
+            number(startTS)
         case .batchGet(let keys, let startTS):
-            word("TMGET \(startTS)")
+            word("TMGET")
+            number(startTS)
             keys.forEach(token)
         case .scan(let scan):
             word("TSCAN")
             token(scan.start)
             token(scan.end)
-            word(" \(scan.startTS) LIMIT \(scan.limit)")
+            number(scan.startTS)
+            word(" LIMIT")
+            number(UInt64(scan.limit))
             if scan.keysOnly { word(" KEYSONLY") }
         case .prewrite(let prewrite):
             word("PREWRITE")
             token(prewrite.primary)
-            word(" \(prewrite.startTS) \(prewrite.ttl)")
+            number(prewrite.startTS)
+            number(prewrite.ttl)
             mutationWords(prewrite.mutations)
         case .commitOnePhase(let startTS, let commitTS, let mutations):
-            word("ONE_PC \(startTS) \(commitTS)")
+            word("ONE_PC")
+            number(startTS)
+            number(commitTS)
             mutationWords(mutations)
         case .commit(let startTS, let commitTS, let keys):
-            word("COMMIT \(startTS) \(commitTS)")
+            word("COMMIT")
+            number(startTS)
+            number(commitTS)
             keys.forEach(token)
         case .rollback(let startTS, let keys):
-            word("ROLLBACK \(startTS)")
+            word("ROLLBACK")
+            number(startTS)
             keys.forEach(token)
         case .checkStatus(let primary, let startTS, let currentTS):
             word("CHECK_TXN")
             token(primary)
-            word(" \(startTS) \(currentTS)")
+            number(startTS)
+            number(currentTS)
         case .resolve(let startTS, let commitTS, let keys):
-            word("RESOLVE \(startTS) \(commitTS)")
+            word("RESOLVE")
+            number(startTS)
+            number(commitTS)
             keys.forEach(token)
         case .gc(let safePoint, let mode, let keys):
-            word("GC \(safePoint) \(mode.rawValue)")
+            word("GC")
+            number(safePoint)
+            line.append(0x20)
+            line.append(contentsOf: mode.rawValue.utf8)
             keys.forEach(token)
         }
     }

@@ -37,6 +37,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var closeAfterAnswers = false
     private var inputClosed = false
     private var readingPaused = false
+    /// The answers of one flush, encoded here first (kept between flushes, so no array per answer).
+    private var answerBytes: [UInt8] = []
 
     /// Past this many unanswered requests the handler stops reading from the socket.
     static let maxUnanswered = 8192
@@ -199,13 +201,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Writes the answers that are ready at the head of the queue, in order, and flushes once.
     private func flushReadyAnswers() {
         guard let context else { return }
-        var buffer: ByteBuffer?
+        answerBytes.removeAll(keepingCapacity: true)
         var answered = 0
         answering: while let head = slots.first {
             switch head {
             case .ready(let response):
-                if buffer == nil { buffer = context.channel.allocator.buffer(capacity: 256) }
-                response.write(into: &buffer!)
+                response.append(to: &answerBytes)
             case .unanswered(.error(let error)):
                 logger.info("closing a connection whose unanswered request was refused", metadata: ["error": "\(error)"])
                 closeAfterAnswers = true  // input from here on is ignored; the rest is answered, then closed
@@ -219,6 +220,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             answered += 1
         }
         if answered > 0 { store.serverStatistics.requests.add(answered, ordering: .relaxed) }  // unanswered ones too
+        let buffer = answerBytes.isEmpty ? nil : context.channel.allocator.buffer(bytes: answerBytes)
+        if answerBytes.capacity > 1 << 16 { answerBytes = [] }  // a big scan's answer is not kept per connection
         if slots.isEmpty && (closeAfterAnswers || inputClosed) {
             // Closing drops writes still queued in the channel, so close once the last answer is out: writes
             // complete in order, so this one (empty if nothing is left to say) completes after all of them.

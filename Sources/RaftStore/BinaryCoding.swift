@@ -24,6 +24,15 @@ struct BinaryWriter {
         u32(UInt32(data.count))
         bytes.append(contentsOf: data)
     }
+
+    /// Appends what `body` writes, prefixed by its length (written in place, not copied from an array).
+    mutating func lengthPrefixed(_ body: (inout [UInt8]) -> Void) {
+        let lengthAt = bytes.count
+        u32(0)
+        body(&bytes)
+        let length = UInt32(bytes.count - lengthAt - 4)
+        for i in 0..<4 { bytes[lengthAt + i] = UInt8(truncatingIfNeeded: length >> UInt32(24 - 8 * i)) }
+    }
 }
 
 /// Why stored bytes did not decode.

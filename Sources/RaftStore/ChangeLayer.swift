@@ -1,4 +1,5 @@
 import KVEngine
+import KVProtocol
 
 /// Applied writes not yet in LMDB, sorted by key: a value, or nil for a deletion. Immutable once built, so
 /// readers on any thread share it without locks.
@@ -23,9 +24,9 @@ final class ChangeLayer: Sendable {
     }
 
     /// Builds a layer from changes in no particular order.
-    convenience init(changes: [[UInt8]: [UInt8]?]) {
-        let sorted = changes.sorted { ByteOrder.precedes($0.key, $1.key) }
-        self.init(keys: sorted.map(\.key), values: sorted.map(\.value))
+    convenience init(changes: [ByteKey: [UInt8]?]) {
+        let sorted = changes.sorted { ByteOrder.precedes($0.key.bytes, $1.key.bytes) }
+        self.init(keys: sorted.map(\.key.bytes), values: sorted.map(\.value))
     }
 
     init(keys: [[UInt8]], values: [[UInt8]?], groupHashes: [UInt64]? = nil) {

@@ -1,4 +1,5 @@
 import KVEngine
+import KVProtocol
 import LogEngine
 import Txn
 import Raft
@@ -70,7 +71,7 @@ public final class DurableState {
         -> (StoreMeta, [UInt64: ClosedRange<UInt64>], ChangeLayer)
     {
         let meta = try StoreMeta(reading: txn)
-        var changes: [[UInt8]: [UInt8]?] = [:]
+        var changes: [ByteKey: [UInt8]?] = [:]
         var unflushed: [UInt64: ClosedRange<UInt64>] = [:]
         for region in meta.regions.keys.sorted() {
             guard let log, let commit = log.hardState(of: region)?.commit else { continue }
@@ -87,15 +88,15 @@ public final class DurableState {
             for entry in entries where entry.kind == .normal && !entry.data.isEmpty {
                 for operation in try WriteCommand(decoding: entry.data).operations {
                     switch operation {
-                    case .put(let key, let value): changes[key] = .some(value)
-                    case .delete(let key): changes.updateValue(nil, forKey: key)
+                    case .put(let key, let value): changes[ByteKey(key)] = .some(value)
+                    case .delete(let key): changes.updateValue(nil, forKey: ByteKey(key))
                     case .txn(let request):
                         // Run again, as the node did at apply, over LMDB and what replayed before it.
                         let snapshot = AppliedStateReader(layers: [ChangeLayer(changes: changes)], txn: txn)
                         let range = meta.regions[region]
                         let outcome = try TxnExecutor(snapshot: snapshot, lower: range?.startKey ?? [], upper: range?.endKey ?? [])
                             .execute(request)
-                        for change in outcome.changes { changes.updateValue(change.value, forKey: change.key) }
+                        for change in outcome.changes { changes.updateValue(change.value, forKey: ByteKey(change.key)) }
                     }
                 }
             }

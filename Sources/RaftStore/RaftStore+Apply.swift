@@ -66,7 +66,7 @@ extension RaftStore {
             // as followers make from the entry): nothing of it applies.
             for request in requests {
                 if case .txn(.commitOnePhase(_, let commitTS, let mutations)) = request.withoutContext.request {
-                    memoryLocksToRelease.append(MemoryLock(keys: mutations.map(\.key), commitTS: commitTS))
+                    memoryLocksToRelease.append(MemoryLock(keys: mutations.map { ByteKey($0.key) }, commitTS: commitTS))
                 }
             }
             if answering {
@@ -99,23 +99,23 @@ extension RaftStore {
         case .txn(let request):
             return try applyTxn(request, in: region)
         case .put(let key, let value):
-            roundChanges[key] = .some(value)
+            roundChanges[ByteKey(key)] = .some(value)
             return .ok
         case .delete(let key):
             let existed: Bool
-            if let change = roundChanges[key] {
+            if let change = roundChanges[ByteKey(key)] {
                 existed = change != nil
             } else {
                 existed = try withWorkingReader { try $0.exists(key) }
             }
-            roundChanges.updateValue(nil, forKey: key)
+            roundChanges.updateValue(nil, forKey: ByteKey(key))
             return .ok([existed ? "1" : "0"])
         }
     }
 
     /// A read inside a write submission, from the state as applied so far (this round's changes included).
     private func answerDuringApply(_ request: Request) throws -> Response {
-        if case .get(let key) = request, let change = roundChanges[key] {
+        if case .get(let key) = request, let change = roundChanges[ByteKey(key)] {
             return change.map(Response.value) ?? .notFound
         }
         sealRound()

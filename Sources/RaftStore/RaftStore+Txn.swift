@@ -16,7 +16,7 @@ extension RaftStore {
     /// Runs a transactional write command at apply time and stages its changes in the round.
     func applyTxn(_ request: TxnRequest, in region: Region) throws -> Response {
         if case .commitOnePhase(_, let commitTS, let mutations) = request {
-            memoryLocksToRelease.append(MemoryLock(keys: mutations.map(\.key), commitTS: commitTS))
+            memoryLocksToRelease.append(MemoryLock(keys: mutations.map { ByteKey($0.key) }, commitTS: commitTS))
         }
         // The command reads what earlier commands of this round changed: a few changes are read through an
         // overlay; many are sealed into a layer first (the overlay's seek walks every change).
@@ -27,7 +27,7 @@ extension RaftStore {
             let overlay = RoundOverlay(changes: changes, base: AppliedStateReader(layers: layers, txn: txn))
             return try TxnExecutor(snapshot: overlay, lower: region.startKey, upper: region.endKey).execute(request)
         }
-        for change in outcome.changes { roundChanges.updateValue(change.value, forKey: change.key) }
+        for change in outcome.changes { roundChanges.updateValue(change.value, forKey: ByteKey(change.key)) }
         return outcome.response
     }
 
@@ -96,7 +96,7 @@ extension RaftStore {
                 guard cluster == nil else {
                     throw ProtocolError(.notSupported, "one-phase commit needs a standalone node; use PREWRITE and COMMIT")
                 }
-                let keys = mutations.map(\.key)
+                let keys = mutations.map { ByteKey($0.key) }
                 let free = memoryLocks.withLock { locks in
                     guard keys.allSatisfy({ locks[$0] == nil }) else { return false }
                     for key in keys { locks[key] = .max }  // held before the timestamp exists
@@ -146,19 +146,19 @@ extension RaftStore {
     /// `SERVER_BUSY` for a read at or after the commit timestamp of a one-phase commit of one of its keys that
     /// readers cannot see yet.
     func waitsForOnePhaseCommit(_ request: TxnRequest) -> ProtocolError? {
-        let pending: [[UInt8]: UInt64] = memoryLocks.withLock { $0 }
+        let pending: [ByteKey: UInt64] = memoryLocks.withLock { $0 }
         guard !pending.isEmpty else { return nil }
         let blocked: Bool
         switch request {
         // `.max`: the commit timestamp is being taken and may turn out below the read's.
         case .get(let key, let startTS):
-            blocked = pending[key].map { $0 == .max || $0 <= startTS } ?? false
+            blocked = pending[ByteKey(key)].map { $0 == .max || $0 <= startTS } ?? false
         case .batchGet(let keys, let startTS):
-            blocked = keys.contains { pending[$0].map { $0 == .max || $0 <= startTS } ?? false }
+            blocked = keys.contains { pending[ByteKey($0)].map { $0 == .max || $0 <= startTS } ?? false }
         case .scan(let scan):
             blocked = pending.contains { key, commitTS in
-                (commitTS == .max || commitTS <= scan.startTS) && !key.lexicographicallyPrecedes(scan.start)
-                    && (scan.end.isEmpty || key.lexicographicallyPrecedes(scan.end))
+                (commitTS == .max || commitTS <= scan.startTS) && !key.bytes.lexicographicallyPrecedes(scan.start)
+                    && (scan.end.isEmpty || key.bytes.lexicographicallyPrecedes(scan.end))
             }
         default:
             blocked = false
@@ -366,7 +366,7 @@ func wallClockMilliseconds() -> UInt64 {
 
 /// The memory locks one one-phase commit holds: its keys, at its commit timestamp.
 struct MemoryLock {
-    var keys: [[UInt8]]
+    var keys: [ByteKey]
     var commitTS: UInt64
 }
 
@@ -377,12 +377,12 @@ struct RoundOverlay: MvccSnapshot {
     static let maxChanges = 64
 
     /// This round's changes: a value, or nil for a deletion.
-    let changes: [[UInt8]: [UInt8]?]
+    let changes: [ByteKey: [UInt8]?]
     /// Everything applied before the round.
     let base: AppliedStateReader
 
     func get(_ key: [UInt8]) throws -> [UInt8]? {
-        if let change = changes[key] { return change }
+        if let change = changes[ByteKey(key)] { return change }
         return try base.get(key)
     }
 
@@ -391,7 +391,9 @@ struct RoundOverlay: MvccSnapshot {
         while true {
             // The smallest changed key in [from, upper), if any.
             var changed: (key: [UInt8], value: [UInt8]?)?
-            for (key, value) in changes where !ByteOrder.precedes(key, from) && (upper.isEmpty || ByteOrder.precedes(key, upper)) {
+            for (wrapped, value) in changes {
+                let key = wrapped.bytes
+                guard !ByteOrder.precedes(key, from) && (upper.isEmpty || ByteOrder.precedes(key, upper)) else { continue }
                 if changed == nil || ByteOrder.precedes(key, changed!.key) { changed = (key, value) }
             }
             guard let changed else { return try base.first(from: from, below: upper) }

@@ -85,7 +85,7 @@ public final class RaftStore {
     var firstRegionID: UInt64 = 0
     var working = UnflushedChanges()
     /// Changes of the round being applied; `nil` values are deletions.
-    var roundChanges: [[UInt8]: [UInt8]?] = [:]
+    var roundChanges: [ByteKey: [UInt8]?] = [:]
     /// Submissions of reads only, waiting until their region applied `index` (what their connection wrote
     /// before them).
     var waitingReads: [(index: UInt64, regionID: UInt64, submission: SubmissionInFlight)] = []
@@ -157,7 +157,7 @@ public final class RaftStore {
     /// before the commit timestamp is, dropped once the round that applied the commit is published; a
     /// transactional read at or after that timestamp must not read the key meanwhile (it would miss a commit
     /// its snapshot includes), so it is answered `SERVER_BUSY` and retried.
-    let memoryLocks = Mutex<[[UInt8]: UInt64]>([:])
+    let memoryLocks = Mutex<[ByteKey: UInt64]>([:])
     /// One-phase commits applied this round, whose memory locks go once it is published. Loop-owned.
     var memoryLocksToRelease: [MemoryLock] = []
     /// The highest GC safe point this node has seen: reads and prewrites below it are refused.

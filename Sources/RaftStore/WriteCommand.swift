@@ -52,7 +52,7 @@ public struct WriteCommand: Sendable, Equatable {
         switch operation {
         case .put(let key, let value): 9 + key.count + value.count
         case .delete(let key): 5 + key.count
-        case .txn(let request): 5 + Request.txn(request).encoded.count
+        case .txn(let request): 5 + request.lineLengthBound  // not encoded twice: a bound will do
         }
     }
 
@@ -75,7 +75,7 @@ public struct WriteCommand: Sendable, Equatable {
                 w.lengthPrefixed(key)
             case .txn(let request):
                 w.u8(3)
-                w.lengthPrefixed(Array(Request.txn(request).encoded.dropLast()))
+                w.lengthPrefixed { request.append(to: &$0) }
             }
         }
         return w.bytes

@@ -55,6 +55,32 @@ struct ProtocolTokenTests {
         }
     }
 
+    @Test("decimals are written as String(value) writes them")
+    func decimals() {
+        var random = SeededGenerator(seed: 3)
+        let values: [UInt64] = [0, 1, 9, 10, 99, 100, 1_000_000, UInt64.max, UInt64.max - 1]
+            + (0..<500).map { _ in UInt64.random(in: 0...UInt64.max, using: &random) >> UInt64.random(in: 0...63, using: &random) }
+        for value in values {
+            var out: [UInt8] = [0x41]
+            ProtocolToken.appendDecimal(value, to: &out)
+            #expect(out == Array("A\(value)".utf8))
+        }
+    }
+
+    @Test("byte keys are equal, and hash alike, exactly when their bytes are")
+    func byteKeys() {
+        var random = SeededGenerator(seed: 5)
+        var seen: [ByteKey: Int] = [:]
+        let keys = (0..<300).map { i in i % 3 == 0 ? [] : random.bytes(i % 7) }
+        for (i, key) in keys.enumerated() { seen[ByteKey(key), default: 0] += 1; _ = i }
+        #expect(seen.count == Set(keys).count)
+        for key in Set(keys) {
+            #expect(seen[ByteKey(key)] == keys.filter { $0 == key }.count)
+            #expect(ByteKey(key).hashValue == ByteKey(Array(key)).hashValue)
+        }
+        #expect(ByteKey([1, 2]) != ByteKey([1, 2, 0]))
+    }
+
     @Test("numbers")
     func numbers() throws {
         #expect(try ProtocolToken.decodeNumber(Array("1234".utf8)[...], name: "n") == 1234)

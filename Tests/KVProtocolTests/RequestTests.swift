@@ -96,6 +96,52 @@ struct RequestTests {
         }
     }
 
+    @Test("every transactional request survives encode then parse, its line within the length bound")
+    func transactionalRoundTrip() throws {
+        var random = SeededGenerator(seed: 11)
+        func key() -> [UInt8] {
+            var key = random.bytes(Int.random(in: 1...30, using: &random))
+            if key[0] == Request.transactionalKeyPrefix { key[0] = 0 }
+            return key
+        }
+        func timestamp() -> UInt64 {
+            // Every digit count, and the extremes.
+            [0, 9, 10, UInt64.max, UInt64.random(in: 0...UInt64.max, using: &random) >> UInt64.random(in: 0...63, using: &random)][
+                Int.random(in: 0..<5, using: &random)]
+        }
+        func startAndCommit() -> (UInt64, UInt64) {
+            let start = min(timestamp(), UInt64.max - 1)
+            return (start, start + 1 + UInt64.random(in: 0...(UInt64.max - start - 1), using: &random) >> UInt64.random(in: 0...63, using: &random))
+        }
+        for _ in 0..<2_000 {
+            let keys = (0..<Int.random(in: 1...4, using: &random)).map { _ in key() }
+            let (startTS, commitTS) = startAndCommit()
+            let mutations = keys.enumerated().map { i, key in
+                i % 3 == 0 ? TxnMutation(.put, key: key, value: random.bytes(Int.random(in: 0...40, using: &random)))
+                    : TxnMutation(i % 3 == 1 ? .delete : .lock, key: key)
+            }
+            let unique = Set(keys).count == keys.count
+            let request: TxnRequest =
+                switch Int.random(in: 0..<10, using: &random) {
+                case 0: .get(key: keys[0], startTS: timestamp())
+                case 1: .batchGet(keys: keys, startTS: timestamp())
+                case 2: .scan(TxnScan(start: keys[0], end: Bool.random(using: &random) ? [] : key(), startTS: timestamp(),
+                                      limit: Int.random(in: 1...10_000, using: &random), keysOnly: Bool.random(using: &random)))
+                case 3 where unique: .prewrite(TxnPrewrite(primary: keys[0], startTS: timestamp(), ttl: UInt64.random(in: 0...86_400_000, using: &random), mutations: mutations))
+                case 4 where unique: .commitOnePhase(startTS: startTS, commitTS: Bool.random(using: &random) ? 0 : commitTS, mutations: mutations)
+                case 5: .commit(startTS: startTS, commitTS: commitTS, keys: keys)
+                case 6: .rollback(startTS: timestamp(), keys: keys)
+                case 7: .checkStatus(primary: keys[0], startTS: timestamp(), currentTS: timestamp())
+                case 8: .resolve(startTS: startTS, commitTS: Bool.random(using: &random) ? 0 : commitTS, keys: keys)
+                default: .gc(safePoint: timestamp(), mode: Bool.random(using: &random) ? .full : .values, keys: keys)
+                }
+            let line = Request.txn(request).encoded
+            #expect(line.count - 1 <= request.lineLengthBound)
+            let parsed = try Request.parse(line.dropLast())
+            #expect(parsed == .txn(request), "\(String(decoding: line, as: UTF8.self))")
+        }
+    }
+
     @Test("a region context goes before data requests only, and survives encoding")
     func regionContext() throws {
         let context = RegionContext(regionID: 7, epoch: RegionEpoch(confVersion: 3, version: 2))

@@ -1,4 +1,5 @@
 import KVEngine
+import KVProtocol
 import KVTestSupport
 @testable import RaftStore
 import Testing
@@ -30,7 +31,7 @@ struct LayeredSeekTests {
                 changes[k] = .some(value)
             }
             for (k, v) in changes { model[k] = v }
-            layers.insert(ChangeLayer(changes: changes), at: 0)  // newest first
+            layers.insert(ChangeLayer(changes: Self.byteKeyed(changes)), at: 0)  // newest first
         }
         // And this round's changes, not yet a layer, read through the overlay.
         var round: [[UInt8]: [UInt8]?] = [:]
@@ -43,7 +44,7 @@ struct LayeredSeekTests {
         let sorted = model.keys.sorted { ByteOrder.precedes($0, $1) }
         let sortedWithRound = withRound.keys.sorted { ByteOrder.precedes($0, $1) }
         try environment.read { txn in
-            let overlay = RoundOverlay(changes: round, base: AppliedStateReader(layers: layers, txn: txn))
+            let overlay = RoundOverlay(changes: Self.byteKeyed(round), base: AppliedStateReader(layers: layers, txn: txn))
             for probe in 0..<200 {
                 var lower = key()
                 var upper = probe % 4 == 0 ? [] : key()
@@ -100,7 +101,7 @@ struct LayeredSeekTests {
                 changes[record()] = .some(Bool.random(using: &random) ? nil : Array("layer\(level)".utf8))
             }
             for (k, v) in changes { model[k] = v }
-            layers.insert(ChangeLayer(changes: changes), at: 0)
+            layers.insert(ChangeLayer(changes: Self.byteKeyed(changes)), at: 0)
         }
         let sorted = model.keys.sorted { ByteOrder.precedes($0, $1) }
         try environment.read { txn in
@@ -146,5 +147,9 @@ struct LayeredSeekTests {
         #expect(!ByteOrder.precedes([2], [1, 9]))
         #expect(ByteOrder.compare([1, 2], [1, 2]) == 0)
         #expect(!ByteOrder.precedes([1, 2], [1, 2]))
+    }
+
+    private static func byteKeyed(_ changes: [[UInt8]: [UInt8]?]) -> [ByteKey: [UInt8]?] {
+        Dictionary(uniqueKeysWithValues: changes.map { (ByteKey($0.key), $0.value) })
     }
 }
