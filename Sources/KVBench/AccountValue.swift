@@ -1,3 +1,5 @@
+import KVProtocol
+
 /// Account balances for the `txn-transfer` workload: `<key>#<balance>` in decimal, so a read can tell that
 /// the value belongs to its key and holds a number.
 public enum AccountValue {
@@ -6,7 +8,11 @@ public enum AccountValue {
 
     /// The value of account `key` holding `balance`.
     public static func make(key: [UInt8], balance: Int) -> [UInt8] {
-        key + [0x23] + Array(String(balance).utf8)
+        var value = key
+        value.append(0x23)
+        if balance < 0 { value.append(0x2D) }
+        ProtocolToken.appendDecimal(UInt64(balance.magnitude), to: &value)
+        return value
     }
 
     /// The balance in a value read under `key`, or `nil` when the value is not a balance of that key.

@@ -1,3 +1,5 @@
+import KVProtocol
+
 /// The keys a benchmark writes: YCSB's `user<hash>` record keys and `acct<n>` accounts for transfers.
 ///
 /// Record numbers are hashed as YCSB does by default (`insertorder=hashed`), so inserts land all over the key
@@ -17,8 +19,15 @@ public enum RecordKey {
 
     /// The key of account `number`, zero-padded so accounts sort by number.
     public static func account(_ number: Int) -> [UInt8] {
-        let digits = String(number)
-        return accountPrefix + Array((String(repeating: "0", count: max(0, 10 - digits.count)) + digits).utf8)
+        // Byte by byte, not through Strings: a transfer names two accounts (this was ~1 µs of kvbench per transfer).
+        var digits: [UInt8] = []
+        ProtocolToken.appendDecimal(UInt64(number.magnitude), to: &digits)
+        if number < 0 { digits.insert(0x2D, at: 0) }
+        var key = accountPrefix
+        key.reserveCapacity(accountPrefix.count + max(10, digits.count))
+        key.append(contentsOf: repeatElement(0x30, count: max(0, 10 - digits.count)))
+        key.append(contentsOf: digits)
+        return key
     }
 
     /// The first key after every record key (the exclusive end of a scan over the records).

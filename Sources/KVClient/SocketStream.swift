@@ -19,11 +19,12 @@ public final class SocketStream {
     public let timeout: Double?
 
     private let descriptor: Int32
-    private var buffer: [UInt8] = []
+    /// Received bytes in `start..<end`; `recv` writes straight after them (the array is allocated once and
+    /// doubled when a line outgrows it: growing it by zeros per read, or copying each read in from a second
+    /// array, cost more than the read itself).
+    private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var start = 0
-    /// Where `recv` writes, allocated once: growing `buffer` by 64 KiB of zeros per read costs more than the
-    /// read itself.
-    private var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+    private var end = 0
 
     /// Connects.
     ///
@@ -49,22 +50,22 @@ public final class SocketStream {
 
     /// The bytes received and not yet consumed. Use it as a temporary (pass it straight to a parser): a slice
     /// kept alive across ``consume(_:)`` or ``fill()`` makes the buffer copy itself.
-    public var unread: ArraySlice<UInt8> { buffer[start...] }
+    public var unread: ArraySlice<UInt8> { buffer[start..<end] }
 
     /// How many bytes are unread.
-    public var unreadCount: Int { buffer.count - start }
+    public var unreadCount: Int { end - start }
 
     /// The distance from the first unread byte to the first `byte` after it, or `nil`.
     public func offset(of byte: UInt8) -> Int? {
-        buffer.withUnsafeBytes { $0.firstIndex(of: byte, from: start) }.map { $0 - start }
+        buffer.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[..<end]).firstIndex(of: byte, from: start) }.map { $0 - start }
     }
 
     /// Marks the first `count` unread bytes as consumed.
     public func consume(_ count: Int) {
         start += count
-        if start == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
+        if start == end {
             start = 0
+            end = 0
         }
     }
 
@@ -126,11 +127,15 @@ public final class SocketStream {
     /// - Throws: ``KVClientError`` of kind ``KVClientError/Kind/connectionClosed`` or
     ///   ``KVClientError/Kind/timeout``.
     public func fill() throws(KVClientError) {
-        if start > 0 && start >= buffer.count / 2 {
-            buffer.removeFirst(start)
+        if start > 0 && (start >= end / 2 || end == buffer.count) {
+            buffer.withUnsafeMutableBytes { raw in
+                raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: end - start)
+            }
+            end -= start
             start = 0
         }
-        let received = chunk.withUnsafeMutableBytes { raw in recv(descriptor, raw.baseAddress!, raw.count, 0) }
+        if end == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+        let received = buffer.withUnsafeMutableBytes { raw in recv(descriptor, raw.baseAddress! + end, raw.count - end, 0) }
         let failure = errno
         if received == 0 { throw KVClientError(.connectionClosed, "\(address) closed the connection") }
         if received < 0 {
@@ -142,7 +147,7 @@ public final class SocketStream {
             throw KVClientError(
                 .connectionClosed, "lost the connection to \(address): \(String(cString: strerror(failure)))")
         }
-        buffer.append(contentsOf: chunk[..<received])
+        end += received
     }
 }
 

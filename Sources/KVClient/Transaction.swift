@@ -10,7 +10,7 @@ public final class Transaction {
     /// The snapshot's timestamp, and the transaction's identity.
     public let startTS: UInt64
     private let client: TxnClient
-    private var writes: [[UInt8]: TxnMutation] = [:]
+    private var writes: [ByteKey: TxnMutation] = [:]
     /// Whether ``commit()`` or ``rollback()`` ended it.
     public private(set) var isFinished = false
     /// Finished transactions' locks settled by a one-phase commit before it went through.
@@ -26,7 +26,7 @@ public final class Transaction {
     /// - Throws: ``KVClientError``; `LOCKED` when another transaction's lock on the key stays alive past the
     ///   client's deadline.
     public func get(_ key: [UInt8]) throws(KVClientError) -> [UInt8]? {
-        if let own = writes[key] { return own.kind == .put ? own.value : nil }
+        if let own = writes[ByteKey(key)] { return own.kind == .put ? own.value : nil }
         switch try client.read(.get(key: key, startTS: startTS)) {
         case .value(let value): return value
         case .notFound: return nil
@@ -39,7 +39,7 @@ public final class Transaction {
     ///
     /// - Throws: As ``get(_:)``.
     public func get(_ keys: [[UInt8]]) throws(KVClientError) -> [[UInt8]?] {
-        let stored = keys.filter { writes[$0] == nil }
+        let stored = keys.filter { writes[ByteKey($0)] == nil }
         let answers = client.transport.sendReads(stored.map { .get(key: $0, startTS: startTS) })
         var found: [[UInt8]: [UInt8]?] = [:]
         for (key, answer) in zip(stored, answers) {
@@ -56,7 +56,7 @@ public final class Transaction {
             }
         }
         return try keys.map { (key) throws(KVClientError) -> [UInt8]? in
-            if let own = writes[key] { return own.kind == .put ? own.value : nil }
+            if let own = writes[ByteKey(key)] { return own.kind == .put ? own.value : nil }
             if let value = found[key] { return value }
             return try get(key)
         }
@@ -77,7 +77,7 @@ public final class Transaction {
         }
         var merged: [[UInt8]: [UInt8]] = [:]
         for row in stored { merged[row.key] = row.value ?? [] }
-        for (key, mutation) in writes where !key.lexicographicallyPrecedes(start) && (end.isEmpty || key.lexicographicallyPrecedes(end)) {
+        for (key, mutation) in writes.map({ ($0.key.bytes, $0.value) }) where !key.lexicographicallyPrecedes(start) && (end.isEmpty || key.lexicographicallyPrecedes(end)) {
             merged[key] = mutation.kind == .put ? mutation.value : nil
         }
         return merged.keys.sorted { $0.lexicographicallyPrecedes($1) }.prefix(limit).map { ScanRow(key: $0, value: merged[$0]) }
@@ -85,12 +85,12 @@ public final class Transaction {
 
     /// Buffers a write of `value` under `key`.
     public func put(_ key: [UInt8], _ value: [UInt8]) {
-        writes[key] = TxnMutation(.put, key: key, value: value)
+        writes[ByteKey(key)] = TxnMutation(.put, key: key, value: value)
     }
 
     /// Buffers the removal of `key`.
     public func delete(_ key: [UInt8]) {
-        writes[key] = TxnMutation(.delete, key: key)
+        writes[ByteKey(key)] = TxnMutation(.delete, key: key)
     }
 
     /// Makes every buffered write durable at one commit timestamp, or none of them.
@@ -105,11 +105,12 @@ public final class Transaction {
         precondition(!isFinished, "the transaction is finished")
         isFinished = true
         guard !writes.isEmpty else { return startTS }
-        let keys = writes.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        let mutations = writes.values.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        let keys = mutations.map(\.key)
         let primary = keys[0]
         if client.onePhaseCommit, let groups = try? client.transport.groupByRegion(keys), groups.count == 1 {
             do throws(KVClientError) {
-                let response = try client.send(.commitOnePhase(startTS: startTS, commitTS: 0, mutations: keys.map { writes[$0]! }))
+                let response = try client.send(.commitOnePhase(startTS: startTS, commitTS: 0, mutations: mutations))
                 guard case .ok(let words) = response,
                     let commitTS = words.first(where: { $0.hasPrefix("commit_ts=") }).flatMap({ UInt64($0.dropFirst(10)) })
                 else { throw KVClientError(.badResponse, "unexpected answer to ONE_PC: \(response)") }
@@ -160,7 +161,7 @@ public final class Transaction {
         let end = monotonicNow() + client.deadline
         while let group = pending.first {
             let request = TxnRequest.prewrite(TxnPrewrite(
-                primary: primary, startTS: startTS, ttl: client.lockTTL, mutations: group.map { writes[$0]! }))
+                primary: primary, startTS: startTS, ttl: client.lockTTL, mutations: group.map { writes[ByteKey($0)]! }))
             do {
                 _ = try client.send(request)
                 pending.removeFirst()

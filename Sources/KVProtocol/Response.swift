@@ -136,6 +136,16 @@ public struct ResponseAssembler: Sendable {
     public mutating func feed(_ line: ArraySlice<UInt8>) throws(ProtocolError) -> Response? {
         var line = line
         if line.last == 0x0D { line.removeLast() }
+        // The common lines of row answers first, without splitting them into tokens.
+        if !sawRecord, let row = try Self.plainRow(line) {
+            if rows == nil { rows = [] }
+            rows!.append(row)
+            return nil
+        }
+        if let found = rows, !sawRecord, line.count == 3, line.elementsEqual("END".utf8) {
+            rows = nil
+            return .rows(found, more: false)
+        }
         let tokens = RequestLine.split(line)
         guard let head = tokens.first else { throw Self.bad("empty answer line") }
         let verb = String(decoding: head, as: UTF8.self)
@@ -195,6 +205,21 @@ public struct ResponseAssembler: Sendable {
         default:
             throw Self.bad("unknown answer '\(ProtocolToken.encodeString(head.prefix(16)))'")
         }
+    }
+
+    /// The row of a `ROW key` or `ROW key value` line (single spaces, the server's form), read without splitting
+    /// the line into tokens: the common line of `TMGET` and `SCAN` answers. Nil for any other line, which the
+    /// general path reads.
+    private static func plainRow(_ line: ArraySlice<UInt8>) throws(ProtocolError) -> ScanRow? {
+        let start = line.startIndex
+        guard line.count > 4, line[start] == 0x52, line[start + 1] == 0x4F, line[start + 2] == 0x57, line[start + 3] == 0x20,
+            line[start + 4] != 0x20
+        else { return nil }
+        let words = line[(start + 4)...]
+        guard let space = words.firstIndex(of: 0x20) else { return ScanRow(key: try ProtocolToken.decode(words), value: nil) }
+        let value = line[(space + 1)...]
+        guard !value.isEmpty, !value.contains(0x20) else { return nil }
+        return ScanRow(key: try ProtocolToken.decode(line[(start + 4)..<space]), value: try ProtocolToken.decode(value))
     }
 
     private static func bad(_ message: String) -> ProtocolError {

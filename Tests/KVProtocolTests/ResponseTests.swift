@@ -54,6 +54,28 @@ struct ResponseTests {
         #expect(try assembler.feed(Array("END".utf8)[...]) == .rows([ScanRow(key: Array("k".utf8), value: Array("v".utf8))], more: false))
     }
 
+    @Test("row lines read the same however they are spaced, with or without a carriage return")
+    func rowSpacing() throws {
+        let expected = Response.rows([
+            ScanRow(key: Array("a".utf8), value: Array("b c".utf8)), ScanRow(key: Array("k".utf8), value: nil),
+            ScanRow(key: Array("x".utf8), value: []),
+        ], more: false)
+        for lines in [
+            ["ROW a b%20c", "ROW k", "ROW x \"\"", "END"],
+            ["ROW  a b%20c", "ROW k ", "ROW x  \"\"", "END"],
+            ["ROW a  b%20c\r", "ROW k\r", "ROW x \"\"\r", "END\r"],
+        ] {
+            var assembler = ResponseAssembler()
+            var answers: [Response] = []
+            for line in lines {
+                if let answer = try assembler.feed(Array(line.utf8)[...]) { answers.append(answer) }
+            }
+            #expect(answers == [expected], "\(lines)")
+        }
+        var assembler = ResponseAssembler()
+        #expect(throws: ProtocolError.self) { try assembler.feed(Array("ROW a%zz b".utf8)[...]) }
+    }
+
     @Test("garbage answers are rejected")
     func garbage() {
         var assembler = ResponseAssembler()
