@@ -138,7 +138,10 @@ public struct ResponseAssembler: Sendable {
         if line.last == 0x0D { line.removeLast() }
         // The common lines of row answers first, without splitting them into tokens.
         if !sawRecord, let row = try Self.plainRow(line) {
-            if rows == nil { rows = [] }
+            if rows == nil {
+                rows = []
+                rows!.reserveCapacity(4)  // a `TMGET` of two keys answers four lines: no regrowth
+            }
             rows!.append(row)
             return nil
         }

@@ -135,7 +135,6 @@ public final class NodeServer {
                     if channel.localAddress?.protocol != .unix {
                         try? channel.syncOptions?.setOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                     }
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(ConnectionHandler(store: store, logger: logger, writeLoop: writeLoop))
                 }
             }

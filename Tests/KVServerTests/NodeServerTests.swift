@@ -192,6 +192,24 @@ struct NodeServerTests {
         #expect(throws: KVClientError.self) { try halfClosed.readResponse() }
     }
 
+    @Test("lines split across sends, and a last line without a line feed before a half-close, are all answered")
+    func framing() throws {
+        let fixture = try ServerFixture()
+        let connection = try fixture.connection()
+        // One request in pieces, then two in one send with the second cut in the middle of a token.
+        for piece in ["PU", "T spl", "it 1", "\r\n", "PUT a 2\nGET sp", "lit\n"] {
+            try connection.send(bytes(piece))
+            usleep(2_000)
+        }
+        #expect(try connection.readResponse() == .ok)
+        #expect(try connection.readResponse() == .ok)
+        #expect(try connection.readResponse() == .value(bytes("1")))
+        try connection.send(bytes("GET a"))
+        connection.finishSending()
+        #expect(try connection.readResponse() == .value(bytes("2")))
+        #expect(throws: KVClientError.self) { try connection.readResponse() }
+    }
+
     @Test("HELLO, PING and STATS")
     func introspection() throws {
         let fixture = try ServerFixture()
