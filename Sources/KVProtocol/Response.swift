@@ -1,5 +1,3 @@
-import NIOCore
-
 /// One answer of the line protocol. Answers come back in request order on each connection.
 public enum Response: Sendable, Hashable {
     /// `PONG`.
@@ -45,11 +43,6 @@ public struct ScanRow: Sendable, Hashable {
 // MARK: - Encoding
 
 extension Response {
-    /// Writes the answer, with its line feed(s), into `buffer`.
-    public func write(into buffer: inout ByteBuffer) {
-        buffer.writeBytes(encoded)
-    }
-
     /// The answer's bytes, with line feed(s).
     public var encoded: [UInt8] {
         var out: [UInt8] = []

@@ -440,7 +440,7 @@ extension TxnRequest {
             token(scan.end)
             number(scan.startTS)
             word(" LIMIT")
-            number(UInt64(scan.limit))
+            line.append(contentsOf: " \(scan.limit)".utf8)  // an Int: not through appendDecimal
             if scan.keysOnly { word(" KEYSONLY") }
         case .prewrite(let prewrite):
             word("PREWRITE")

@@ -78,7 +78,6 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        takeLastLines(context: context)
         store.serverStatistics.connections.subtract(1, ordering: .relaxed)
         context.fireChannelInactive()
     }
