@@ -77,8 +77,8 @@ public final class Transaction {
         }
         var merged: [[UInt8]: [UInt8]] = [:]
         for row in stored { merged[row.key] = row.value ?? [] }
-        for (key, mutation) in writes.map({ ($0.key.bytes, $0.value) }) where !key.lexicographicallyPrecedes(start) && (end.isEmpty || key.lexicographicallyPrecedes(end)) {
-            merged[key] = mutation.kind == .put ? mutation.value : nil
+        for mutation in writes.values where !mutation.key.lexicographicallyPrecedes(start) && (end.isEmpty || mutation.key.lexicographicallyPrecedes(end)) {
+            merged[mutation.key] = mutation.kind == .put ? mutation.value : nil
         }
         return merged.keys.sorted { $0.lexicographicallyPrecedes($1) }.prefix(limit).map { ScanRow(key: $0, value: merged[$0]) }
     }

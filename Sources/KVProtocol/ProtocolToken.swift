@@ -116,6 +116,18 @@ public enum ProtocolToken {
         return output
     }
 
+    /// `token` with ASCII letters in upper case, as a `String`: verbs and keywords are case-insensitive. A token of
+    /// up to 16 bytes (every verb and keyword) is built from a stack buffer, without allocating an array.
+    public static func upperCased(_ token: ArraySlice<UInt8>) -> String {
+        @inline(__always) func upper(_ byte: UInt8) -> UInt8 { byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte }
+        guard token.count <= 16 else { return String(decoding: token.map(upper), as: UTF8.self) }
+        var bytes: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &bytes) { buffer in
+            for (i, byte) in token.enumerated() { buffer[i] = upper(byte) }
+            return String(decoding: buffer.prefix(token.count), as: UTF8.self)
+        }
+    }
+
     /// Appends `value` in decimal, as `"\(value)"` would read, without building a `String` (timestamps go into
     /// every transactional request and answer).
     public static func appendDecimal(_ value: UInt64, to output: inout [UInt8]) {

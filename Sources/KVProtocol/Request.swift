@@ -136,7 +136,7 @@ extension Request {
             }
             return .inRegion(context, request)
         }
-        let verb = String(decoding: verbToken.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self)
+        let verb = ProtocolToken.upperCased(verbToken)
         let arguments = tokens.dropFirst()
         switch verb {
         case "PING":

@@ -359,25 +359,13 @@ extension TxnRequest {
         }
     }
 
-    /// `word` in upper case when it is a short ASCII word (four bytes at most, as `PUT`, `DEL` and `LOCK`), else
-    /// an empty string; small strings are built without allocating.
-    private static func upperCaseWord(_ word: ArraySlice<UInt8>) -> String {
-        guard word.count <= 4 else { return "" }
-        var bytes: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
-        return withUnsafeMutableBytes(of: &bytes) { buffer in
-            for (i, byte) in word.enumerated() { buffer[i] = byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte }
-            return String(decoding: buffer.prefix(word.count), as: UTF8.self)
-        }
-    }
-
     /// The `PUT key value`, `DEL key`, `LOCK key` words left on a request line, each key once.
     private static func mutations(_ reader: inout ArgumentReader) throws(ProtocolError) -> [TxnMutation] {
         var mutations: [TxnMutation] = []
         var seen = Set<ByteKey>()
         while let word = reader.next() {
             let mutation: TxnMutation
-            // The three words told apart by bytes, in any case (no String per word: a commit line has many).
-            switch Self.upperCaseWord(word) {
+            switch ProtocolToken.upperCased(word) {
             case "PUT":
                 let key = try reader.key()
                 let value = try ProtocolToken.decode(try reader.required())

@@ -66,7 +66,7 @@ extension RaftStore {
             // as followers make from the entry): nothing of it applies.
             for request in requests {
                 if case .txn(.commitOnePhase(_, let commitTS, let mutations)) = request.withoutContext.request {
-                    memoryLocksToRelease.append(MemoryLock(keys: mutations.map { ByteKey($0.key) }, commitTS: commitTS))
+                    memoryLocksToRelease.append(MemoryLock(committing: mutations, at: commitTS))
                 }
             }
             if answering {

@@ -16,7 +16,7 @@ extension RaftStore {
     /// Runs a transactional write command at apply time and stages its changes in the round.
     func applyTxn(_ request: TxnRequest, in region: Region) throws -> Response {
         if case .commitOnePhase(_, let commitTS, let mutations) = request {
-            memoryLocksToRelease.append(MemoryLock(keys: mutations.map { ByteKey($0.key) }, commitTS: commitTS))
+            memoryLocksToRelease.append(MemoryLock(committing: mutations, at: commitTS))
         }
         // The command reads what earlier commands of this round changed: a few changes are read through an
         // overlay; many are sealed into a layer first (the overlay's seek walks every change).
@@ -368,6 +368,13 @@ func wallClockMilliseconds() -> UInt64 {
 struct MemoryLock {
     var keys: [ByteKey]
     var commitTS: UInt64
+}
+
+extension MemoryLock {
+    /// The locks of a one-phase commit of `mutations` at `commitTS`.
+    init(committing mutations: [TxnMutation], at commitTS: UInt64) {
+        self.init(keys: mutations.map { ByteKey($0.key) }, commitTS: commitTS)
+    }
 }
 
 /// The applied state as a command in the middle of a round sees it: the round's changes so far (not yet a
